@@ -1,0 +1,1 @@
+"""Activities: every piece of I/O the appeal lifecycle does. Each one is idempotent."""

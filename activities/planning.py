@@ -1,0 +1,71 @@
+"""Planning: read the operator-edited policy and routing files and decide, once,
+who handles an appeal and when each clock is due.
+
+It runs as a local activity, so its result is recorded in the workflow history:
+a replay reuses the recorded plan whatever the files say by then.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+from temporalio import activity
+
+from appeals.records import AppealPlan, PlanRequest
+from appeals.routing import RoutingTable, route
+from appeals.sla import PolicySet, deadlines, select_policy
+
+SLA_FILE = "sla.toml"
+ROUTING_FILE = "routing.toml"
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class ConfigError(ValueError):
+    """An operator-edited file is missing or invalid; the message says where."""
+
+
+def load(path: Path, model: type[M]) -> tuple[M, str]:
+    """Parse and validate a TOML file; returns the model and a short content hash."""
+    try:
+        raw = path.read_bytes()
+        parsed = model.model_validate(tomllib.loads(raw.decode("utf-8")))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found (set APPEALS_CONFIG_DIR?)") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML: {err}") from None
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(file)'}: {e['msg']}" for e in err.errors()
+        )
+        raise ConfigError(f"{path}: {problems}") from None
+    return parsed, hashlib.sha256(raw).hexdigest()[:12]
+
+
+class PlanningActivities:
+    def __init__(self, config_dir: Path) -> None:
+        self._config_dir = config_dir
+
+    def check(self) -> str:
+        """Validate both files now, so a worker never starts on a broken config."""
+        return self._load()[2]
+
+    def _load(self) -> tuple[PolicySet, RoutingTable, str]:
+        policies, sla_version = load(self._config_dir / SLA_FILE, PolicySet)
+        table, routing_version = load(self._config_dir / ROUTING_FILE, RoutingTable)
+        return policies, table, f"sla:{sla_version} routing:{routing_version}"
+
+    @activity.defn
+    async def plan_appeal(self, request: PlanRequest) -> AppealPlan:
+        policies, table, version = self._load()
+        policy = select_policy(policies, request.appeal)
+        return AppealPlan(
+            route=route(table, request.appeal),
+            policy=policy,
+            policy_version=version,
+            deadlines=deadlines(policy, request.appeal.received_at),
+        )

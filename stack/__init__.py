@@ -1,0 +1,1 @@
+"""Runtime glue: settings, the Temporal client, logging, and the embedded stack."""

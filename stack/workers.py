@@ -1,0 +1,77 @@
+"""Build and run the appeals worker; shared by `worker.py` and the embedded stack."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+import asyncpg
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities import db, notifiers
+from activities.notifications import NotificationActivities
+from activities.planning import PlanningActivities
+from activities.storage import StorageActivities
+from stack import logs, search_attributes
+from stack.settings import Settings
+from workflows.appeal import AppealWorkflow
+
+log = logs.get(__name__)
+
+
+def build_worker(
+    client: Client, pool: asyncpg.Pool, settings: Settings, *, task_queue: str | None = None
+) -> Worker:
+    planning = PlanningActivities(settings.config_dir)
+    planning.check()
+    storage = StorageActivities(pool)
+    notifications = NotificationActivities(pool, notifiers.from_settings(settings))
+    return Worker(
+        client,
+        task_queue=task_queue or settings.task_queue,
+        workflows=[AppealWorkflow],
+        activities=[
+            planning.plan_appeal,
+            storage.record_event,
+            notifications.send_notification,
+        ],
+        graceful_shutdown_timeout=timedelta(seconds=10),
+    )
+
+
+@asynccontextmanager
+async def prepared_pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on a migrated database."""
+    pool = await db.create_pool(database_url)
+    try:
+        applied = await db.migrate(pool)
+        log.info("database ready", migrations_applied=applied)
+        yield pool
+    finally:
+        await pool.close()
+
+
+def stop_on_signals() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM, for a graceful shutdown."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def serve(client: Client, database_url: str, settings: Settings, stop: asyncio.Event) -> None:
+    """Migrate, register search attributes, and poll the task queue until `stop` is set."""
+    added = await search_attributes.register(client)
+    if added:
+        log.info("search attributes registered", added=added)
+    async with prepared_pool(database_url) as pool:
+        worker = build_worker(client, pool, settings)
+        async with worker:
+            log.info("worker polling", task_queue=settings.task_queue, namespace=client.namespace)
+            await stop.wait()
+            log.info("worker stopping: finishing the tasks in hand")
