@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
     ListSearchAttributesRequest,
@@ -37,11 +39,16 @@ async def register(client: Client) -> list[str]:
     existing = await client.operator_service.list_search_attributes(
         ListSearchAttributesRequest(namespace=client.namespace)
     )
-    missing = {
-        key.name: int(key.indexed_value_type) for key in ALL if key.name not in existing.custom_attributes
-    }
+    missing = [key for key in ALL if key.name not in existing.custom_attributes]
     if missing:
-        await client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing)
+        await add(client, missing)
+    return sorted(key.name for key in missing)
+
+
+async def add(client: Client, keys: Sequence[SearchAttributeKey]) -> None:
+    await client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=client.namespace,
+            search_attributes={key.name: int(key.indexed_value_type) for key in keys},
         )
-    return sorted(missing)
+    )

@@ -1,0 +1,113 @@
+"""Real parts only: embedded PostgreSQL, the time-skipping test server and the dev server."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+import pytest_asyncio
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities import db
+from appeals.models import AppealInput
+from stack import binaries, search_attributes
+from stack.client import DATA_CONVERTER
+from stack.embedded import EmbeddedPostgres
+from stack.logs import configure
+from stack.settings import Settings
+from stack.workers import build_worker
+
+configure("WARNING")
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedPostgres:
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data", delete_on_stop=True)
+    yield server
+    server.stop()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def database_url(postgres: EmbeddedPostgres) -> str:
+    return await postgres.ensure_database()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await db.create_pool(database_url)
+    await db.migrate(pool)
+    yield pool
+    await pool.close()
+
+
+@pytest_asyncio.fixture
+async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The time-skipping test server: a month of SLA in milliseconds.
+
+    One per test (it starts in ~0.1 s): a workflow left running by another test
+    would fire timers whose activities no worker polls, and that halts skipping.
+    """
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=DATA_CONVERTER,
+        test_server_existing_path=binaries.temporal_test_server(),
+    )
+    # The test server has no ListSearchAttributes; adding is enough there.
+    await search_attributes.add(env.client, search_attributes.ALL)
+    yield env
+    await env.shutdown()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The Temporal dev server, with visibility and the custom search attributes."""
+    env = await WorkflowEnvironment.start_local(
+        data_converter=DATA_CONVERTER,
+        dev_server_existing_path=binaries.temporal_cli(),
+        search_attributes=search_attributes.ALL,
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+def task_queue() -> str:
+    return f"appeals-test-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings()
+
+
+@asynccontextmanager
+async def running_worker(
+    client: Client, pool: asyncpg.Pool, task_queue: str, settings: Settings | None = None
+) -> AsyncIterator[Worker]:
+    worker = build_worker(client, pool, settings or Settings(), task_queue=task_queue)
+    async with worker:
+        yield worker
+
+
+def make_appeal(received_at: datetime, **overrides: Any) -> AppealInput:
+    fields: dict[str, Any] = {
+        "channel": "vk",
+        "external_id": f"post-{uuid.uuid4().hex[:12]}",
+        "text": "Третий день не вывозят снег во дворе дома на ул. Ленина, 50.",
+        "author": {"name": "Мария Иванова", "handle": "id123456", "contact": "+7 912 000-00-00"},
+        "received_at": received_at.isoformat(),
+        "category": "snow_removal",
+        "municipality": "Пермь",
+    }
+    fields.update(overrides)
+    return AppealInput.model_validate(fields)
+
+
+AppealFactory = Callable[..., AppealInput]
