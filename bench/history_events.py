@@ -1,0 +1,63 @@
+"""Count the history events of an appeal's journeys (and record them for replay tests).
+
+    .venv/bin/python -m bench.history_events                         # print the counts
+    .venv/bin/python -m bench.history_events --record tests/histories  # also write histories
+
+Runs on the time-skipping test server with real embedded PostgreSQL activities.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.testing import WorkflowEnvironment
+
+from activities import db
+from stack import binaries, search_attributes
+from stack.client import DATA_CONVERTER
+from stack.embedded import EmbeddedPostgres
+from stack.logs import configure
+from tests.conftest import running_worker
+from tests.scenarios import escalated_path, happy_path
+
+JOURNEYS = {"happy_path": happy_path, "escalated_path": escalated_path}
+
+
+async def main(record: Path | None) -> None:
+    configure("WARNING")
+    postgres = EmbeddedPostgres(Path(tempfile.mkdtemp()) / "pg", delete_on_stop=True)
+    pool = await db.create_pool(await postgres.ensure_database())
+    await db.migrate(pool)
+    try:
+        for name, journey in JOURNEYS.items():
+            env = await WorkflowEnvironment.start_time_skipping(
+                data_converter=DATA_CONVERTER,
+                test_server_existing_path=binaries.temporal_test_server(),
+            )
+            await search_attributes.add(env.client, search_attributes.ALL)
+            async with running_worker(env.client, pool, f"bench-{name}"):
+                handle = await journey(env, f"bench-{name}")
+                history = await handle.fetch_history()
+            await env.shutdown()
+            kinds = Counter(EventType.Name(e.event_type).removeprefix("EVENT_TYPE_") for e in history.events)
+            print(f"{name}: {len(history.events)} events")
+            for kind, n in kinds.most_common():
+                print(f"    {n:3d}  {kind}")
+            if record:
+                record.mkdir(parents=True, exist_ok=True)
+                (record / f"{name}.json").write_text(history.to_json())
+                print(f"    recorded {record / f'{name}.json'}")
+    finally:
+        await pool.close()
+        postgres.stop()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--record", type=Path, help="write each history as JSON into this folder")
+    asyncio.run(main(parser.parse_args().record))

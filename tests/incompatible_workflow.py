@@ -1,0 +1,25 @@
+"""A deliberately incompatible AppealWorkflow, to prove the replay test can fail.
+
+It lives in its own module because the workflow sandbox re-imports the module
+that defines a workflow, and a test module does file I/O at import.
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from appeals.models import AppealInput, AppealResult
+    from workflows.appeal import AppealWorkflow
+
+
+@workflow.defn(name="AppealWorkflow")
+class AppealWorkflowWithoutRouting(AppealWorkflow):
+    """An incompatible change: the route step removed without a patch."""
+
+    @workflow.run
+    async def run(self, appeal: AppealInput) -> AppealResult:
+        return await super().run(appeal)
+
+    def lifecycle(self):  # type: ignore[no-untyped-def]
+        return [self.register, self.await_acknowledgment, self.await_answer, self.close]

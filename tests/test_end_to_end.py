@@ -1,0 +1,199 @@
+"""End to end on the Temporal dev server and real PostgreSQL: intake through `starter.py`
+(a real subprocess), the worker, the rows, the search attributes, and idempotency."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from appeals.models import Acknowledge, AppealResult, SubmitAnswer
+from stack import binaries
+from tests.conftest import make_appeal, running_worker
+from tests.scenarios import ANSWER_TEXT
+from workflows.appeal import AppealWorkflow
+
+ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
+
+pytestmark = pytest.mark.e2e
+
+
+async def eventually(probe: Callable[[], Awaitable[T]], timeout: float = 20.0) -> T:
+    """Retry `probe` until it returns something truthy: visibility is eventually consistent."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = await probe()
+        if value or loop.time() > deadline:
+            return value
+        await asyncio.sleep(0.2)
+
+
+def run_starter(address: str, task_queue: str, *args: str, stdin: str | None = None):
+    env = os.environ | {"TEMPORAL_ADDRESS": address, "APPEALS_TASK_QUEUE": task_queue}
+    return subprocess.run(
+        [sys.executable, "starter.py", *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+async def count(client, query: str) -> int:
+    return len([w async for w in client.list_workflows(query)])
+
+
+async def test_appeal_from_starter_cli_to_postgres_and_visibility(dev_env, pool, task_queue):
+    client = dev_env.client
+    address = client.service_client.config.target_host
+    appeal = make_appeal(datetime.now(UTC), channel="telegram", priority="high")
+    payload = appeal.model_dump_json()
+
+    async with running_worker(client, pool, task_queue):
+        first = await asyncio.to_thread(run_starter, address, task_queue, "submit", "-", stdin=payload)
+        assert first.returncode == 0, first.stderr
+        assert first.stdout.strip() == appeal.workflow_id
+
+        again = await asyncio.to_thread(run_starter, address, task_queue, "submit", "-", stdin=payload)
+        assert again.returncode == 0, again.stderr
+        assert again.stdout.startswith(appeal.workflow_id) and "already submitted" in again.stdout
+
+        row = await eventually(
+            lambda: pool.fetchrow(
+                "SELECT * FROM appeals WHERE workflow_id = $1 AND status = 'awaiting_acknowledgment'",
+                appeal.workflow_id,
+            )
+        )
+        assert row is not None, "the projection row never reached awaiting_acknowledgment"
+        assert row["executor"] == "perm-roads@gorodperm.ru"
+        assert row["channel"] == "telegram" and row["priority"] == "high"
+
+        query = (
+            f'WorkflowId = "{appeal.workflow_id}" AND AppealStatus = "awaiting_acknowledgment" '
+            'AND AppealChannel = "telegram" AND Executor = "perm-roads@gorodperm.ru" '
+            "AND SlaBreached = false AND EscalationLevel = 0"
+        )
+        assert await eventually(lambda: count(client, query)) == 1
+        # Exactly one workflow run for the id, however often it was submitted.
+        assert await count(client, f'WorkflowId = "{appeal.workflow_id}"') == 1
+
+        handle = client.get_workflow_handle(appeal.workflow_id, result_type=AppealResult)
+        await handle.execute_update(AppealWorkflow.acknowledge, Acknowledge(by="ivanov"))
+        await handle.execute_update(AppealWorkflow.answer, SubmitAnswer(by="ivanov", text=ANSWER_TEXT))
+        result = await handle.result()
+        assert result.status == "closed" and not result.sla_breached
+
+        closed_query = f'WorkflowId = "{appeal.workflow_id}" AND AppealStatus = "closed"'
+        assert await eventually(lambda: count(client, closed_query)) == 1
+        kinds = [
+            r["kind"]
+            for r in await pool.fetch(
+                "SELECT kind FROM appeal_events WHERE workflow_id = $1 ORDER BY seq",
+                appeal.workflow_id,
+            )
+        ]
+        assert kinds == ["registered", "routed", "acknowledged", "answered", "closed"]
+        # Re-submitting a closed appeal still finds it and starts nothing.
+        late = await asyncio.to_thread(run_starter, address, task_queue, "submit", "-", stdin=payload)
+        assert "already submitted" in late.stdout
+        assert await count(client, f'WorkflowId = "{appeal.workflow_id}"') == 1
+
+
+async def test_overdue_appeal_is_found_by_the_operators_filter(dev_env, pool, task_queue):
+    client = dev_env.client
+    address = client.service_client.config.target_host
+    # Received yesterday: both clocks of the social policy are already overdue.
+    appeal = make_appeal(datetime(2026, 1, 1, 9, 0, tzinfo=UTC).replace(year=datetime.now(UTC).year - 1))
+    async with running_worker(client, pool, task_queue):
+        done = await asyncio.to_thread(
+            run_starter, address, task_queue, "submit", "-", stdin=appeal.model_dump_json()
+        )
+        assert done.returncode == 0, done.stderr
+        query = f'WorkflowId = "{appeal.workflow_id}" AND SlaBreached = true AND EscalationLevel >= 1'
+        assert await eventually(lambda: count(client, query)) == 1
+        handle = client.get_workflow_handle(appeal.workflow_id)
+        await handle.terminate("test over")
+
+
+async def test_batch_submits_all_or_nothing(dev_env, pool, task_queue, tmp_path):
+    client = dev_env.client
+    address = client.service_client.config.target_host
+    now = datetime.now(UTC)
+    appeals = [make_appeal(now, channel="ok") for _ in range(12)]
+    good = tmp_path / "good.jsonl"
+    good.write_text("\n".join(a.model_dump_json() for a in appeals) + "\n")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(appeals[0].model_dump_json() + "\n" + json.dumps({"channel": "fax"}) + "\n")
+
+    async with running_worker(client, pool, task_queue):
+        refused = await asyncio.to_thread(run_starter, address, task_queue, "batch", str(bad))
+        assert refused.returncode == 2
+        assert "line 2: channel:" in refused.stderr and "line 2: text: Field required" in refused.stderr
+        assert await count(client, f'WorkflowId = "{appeals[0].workflow_id}"') == 0
+
+        submitted = await asyncio.to_thread(run_starter, address, task_queue, "batch", str(good))
+        assert submitted.returncode == 0, submitted.stderr
+        assert "12/12 submitted" in submitted.stderr
+        assert "12 new, 0 already existed" in submitted.stdout
+        resubmitted = await asyncio.to_thread(run_starter, address, task_queue, "batch", str(good))
+        assert "0 new, 12 already existed" in resubmitted.stdout
+        ids = ", ".join(f'"{a.workflow_id}"' for a in appeals)
+        assert (
+            await eventually(lambda: count(client, f'WorkflowId IN ({ids}) AND AppealChannel = "ok"')) == 12
+        )
+        for a in appeals:
+            await client.get_workflow_handle(a.workflow_id).terminate("test over")
+
+
+async def test_an_intake_service_in_another_language_starts_an_appeal(dev_env, pool, task_queue, tmp_path):
+    """The `temporal` CLI is a Go program: it starts AppealWorkflow from plain JSON, as a Go
+    intake service would with its own SDK."""
+    client = dev_env.client
+    address = client.service_client.config.target_host
+    appeal = make_appeal(datetime.now(UTC), channel="website", category="heating")
+    (tmp_path / "appeal.json").write_text(appeal.model_dump_json())
+    async with running_worker(client, pool, task_queue):
+        started = await asyncio.to_thread(
+            subprocess.run,
+            [
+                binaries.temporal_cli(),
+                "workflow",
+                "start",
+                "--address",
+                address,
+                "--type",
+                "AppealWorkflow",
+                "--task-queue",
+                task_queue,
+                "--workflow-id",
+                appeal.workflow_id,
+                "--input-file",
+                str(tmp_path / "appeal.json"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert started.returncode == 0, started.stderr
+        handle = client.get_workflow_handle(appeal.workflow_id)
+        state = await eventually(lambda: _routed(handle))
+        assert state.executor.address == "housing-inspection@permkrai.ru"
+        assert state.policy == "website"
+        await handle.terminate("test over")
+
+
+async def _routed(handle):
+    state = await handle.query(AppealWorkflow.get_state)
+    return state if state.executor else None

@@ -1,0 +1,43 @@
+"""Replay recorded histories against today's workflow code.
+
+The histories under tests/histories/ are real appeals recorded by
+`python -m bench.history_events --record tests/histories`. If a change to
+AppealWorkflow would break an appeal already in flight, replay fails here.
+Record a new history whenever the lifecycle gains a path; never re-record an
+old one to make this test pass (guard the change with `workflow.patched`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+
+from stack.client import DATA_CONVERTER
+from tests.incompatible_workflow import AppealWorkflowWithoutRouting
+from workflows.appeal import AppealWorkflow
+
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+
+
+def _history(path: Path) -> WorkflowHistory:
+    return WorkflowHistory.from_json(f"replay-{path.stem}", path.read_text())
+
+
+def test_histories_are_recorded():
+    assert {p.stem for p in HISTORIES} >= {"happy_path", "escalated_path"}
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
+async def test_recorded_history_replays(path: Path):
+    replayer = Replayer(workflows=[AppealWorkflow], data_converter=DATA_CONVERTER)
+    result = await replayer.replay_workflow(_history(path), raise_on_replay_failure=False)
+    assert result.replay_failure is None, result.replay_failure
+
+
+async def test_replay_catches_an_unpatched_change():
+    replayer = Replayer(workflows=[AppealWorkflowWithoutRouting], data_converter=DATA_CONVERTER)
+    result = await replayer.replay_workflow(_history(HISTORIES[0]), raise_on_replay_failure=False)
+    assert result.replay_failure is not None
