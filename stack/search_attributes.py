@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
     ListSearchAttributesRequest,
@@ -49,6 +50,6 @@ async def add(client: Client, keys: Sequence[SearchAttributeKey]) -> None:
     await client.operator_service.add_search_attributes(
         AddSearchAttributesRequest(
             namespace=client.namespace,
-            search_attributes={key.name: int(key.indexed_value_type) for key in keys},
+            search_attributes={key.name: IndexedValueType.ValueType(key.indexed_value_type) for key in keys},
         )
     )
