@@ -74,7 +74,11 @@ class StorageActivities:
                     p.escalation_level,
                     p.sla_breached,
                 )
-        except (asyncpg.ForeignKeyViolationError, asyncpg.DataError) as err:
+        except (
+            asyncpg.ForeignKeyViolationError,
+            asyncpg.UniqueViolationError,  # the same source appeal under another workflow id
+            asyncpg.DataError,
+        ) as err:
             # The event itself is wrong; retrying cannot fix it.
             raise ApplicationError(
                 f"event {event.seq} ({event.kind}) of {event.workflow_id} refused: {err}",

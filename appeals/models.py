@@ -109,7 +109,7 @@ class AppealInput(Model):
 
 def appeal_workflow_id(channel: Channel | str, external_id: str) -> str:
     """`appeal-<channel>-<external id>`: re-sending the same post finds the same appeal."""
-    if not re.match(EXTERNAL_ID_PATTERN, external_id):
+    if not re.fullmatch(EXTERNAL_ID_PATTERN, external_id):
         raise ValueError(f"external_id {external_id!r} does not match {EXTERNAL_ID_PATTERN}")
     return f"{WORKFLOW_ID_PREFIX}-{Channel(channel).value}-{external_id}"
 
@@ -128,7 +128,8 @@ class SubmitAnswer(Model):
     """The answer on substance. It also acknowledges the appeal if nobody did."""
 
     by: NonEmpty
-    text: str = Field(max_length=20_000)
+    # minLength is for other languages' schema checks; here the validator says it in words.
+    text: str = Field(max_length=20_000, json_schema_extra={"minLength": 1})
     attachments: list[Attachment] = Field(default_factory=list, max_length=50)
 
     @field_validator("text")

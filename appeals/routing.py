@@ -13,9 +13,9 @@ from appeals.models import AppealInput, Channel, Model, Recipient
 
 
 class RoutingRule(Model):
-    channels: list[Channel] | None = None
-    categories: list[str] | None = None
-    municipalities: list[str] | None = None
+    channels: list[Channel] | None = Field(None, min_length=1)
+    categories: list[str] | None = Field(None, min_length=1)
+    municipalities: list[str] | None = Field(None, min_length=1)
     executor: Recipient
     ladder: list[Recipient] = Field(min_length=1, description="Supervisors, lowest first")
 

@@ -15,10 +15,12 @@ from appeals.models import AppealInput, Channel, Model, Priority
 
 
 class PolicyMatch(Model):
-    channels: list[Channel] | None = None
-    categories: list[str] | None = None
-    municipalities: list[str] | None = None
-    priorities: list[Priority] | None = None
+    """Each given list must contain the appeal's value; an omitted field matches anything."""
+
+    channels: list[Channel] | None = Field(None, min_length=1)
+    categories: list[str] | None = Field(None, min_length=1)
+    municipalities: list[str] | None = Field(None, min_length=1)
+    priorities: list[Priority] | None = Field(None, min_length=1)
 
     def matches(self, appeal: AppealInput) -> bool:
         return (
@@ -30,7 +32,8 @@ class PolicyMatch(Model):
 
     @property
     def is_catch_all(self) -> bool:
-        return not (self.channels or self.categories or self.municipalities or self.priorities)
+        given = (self.channels, self.categories, self.municipalities, self.priorities)
+        return all(field is None for field in given)
 
 
 PositiveDuration = timedelta

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from temporalio.client import WorkflowFailureError
 
 from appeals.models import Acknowledge, AppealResult, SubmitAnswer
 from stack import binaries
@@ -197,3 +198,16 @@ async def test_an_intake_service_in_another_language_starts_an_appeal(dev_env, p
 async def _routed(handle):
     state = await handle.query(AppealWorkflow.get_state)
     return state if state.executor else None
+
+
+async def test_a_start_under_a_non_canonical_id_fails_with_the_reason(dev_env, pool, task_queue, tmp_path):
+    client = dev_env.client
+    appeal = make_appeal(datetime.now(UTC))
+    async with running_worker(client, pool, task_queue):
+        handle = await client.start_workflow(
+            "AppealWorkflow", appeal, id=f"my-own-id-{appeal.external_id}", task_queue=task_queue
+        )
+        with pytest.raises(WorkflowFailureError) as failed:
+            await handle.result()
+    assert f"start it as '{appeal.workflow_id}'" in str(failed.value.cause)
+    assert await pool.fetchval("SELECT count(*) FROM appeals WHERE external_id = $1", appeal.external_id) == 0

@@ -15,6 +15,7 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
+from appeals.models import AppealInput
 from stack.client import DATA_CONVERTER
 from tests.incompatible_workflow import AppealWorkflowWithoutRouting
 from workflows.appeal import AppealWorkflow
@@ -23,7 +24,11 @@ HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
 
 def _history(path: Path) -> WorkflowHistory:
-    return WorkflowHistory.from_json(f"replay-{path.stem}", path.read_text())
+    """A history knows its appeal, and the appeal its workflow id."""
+    history = WorkflowHistory.from_json("unknown", path.read_text())
+    started = history.events[0].workflow_execution_started_event_attributes
+    [appeal] = DATA_CONVERTER.payload_converter.from_payloads(started.input.payloads, [AppealInput])
+    return WorkflowHistory(appeal.workflow_id, history.events)
 
 
 def test_histories_are_recorded():

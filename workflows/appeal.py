@@ -18,7 +18,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.notifications import NotificationActivities
@@ -111,6 +111,14 @@ class AppealWorkflow:
         return [self.register, self.route, self.await_acknowledgment, self.await_answer, self.close]
 
     async def register(self) -> None:
+        if self.state.workflow_id != self.appeal.workflow_id:
+            # The id is what makes a re-sent post find its appeal instead of starting another.
+            raise ApplicationError(
+                f"workflow id {self.state.workflow_id!r} does not match the appeal: "
+                f"start it as {self.appeal.workflow_id!r} (appeal-<channel>-<external id>)",
+                type="WrongWorkflowId",
+                non_retryable=True,
+            )
         await self.record("registered", f"registered from {self.appeal.channel}")
 
     async def route(self) -> None:
