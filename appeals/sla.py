@@ -36,15 +36,12 @@ class PolicyMatch(Model):
         return all(field is None for field in given)
 
 
-PositiveDuration = timedelta
-
-
 class SlaPolicy(Model):
     name: str = Field(min_length=1)
-    match: PolicyMatch = Field(default_factory=PolicyMatch)
-    acknowledge: PositiveDuration = Field(description="First reaction, ISO 8601 e.g. PT1H")
-    answer: PositiveDuration = Field(description="Answer on substance, from receipt")
-    escalation_interval: PositiveDuration = Field(
+    match: PolicyMatch = PolicyMatch()  # pydantic copies defaults: no shared state
+    acknowledge: timedelta = Field(description="First reaction, ISO 8601 e.g. PT1H")
+    answer: timedelta = Field(description="Answer on substance, from receipt")
+    escalation_interval: timedelta = Field(
         description="After a breach, the next rung of the ladder is notified this often"
     )
 

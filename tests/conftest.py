@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -82,11 +81,6 @@ def task_queue() -> str:
     return f"appeals-test-{uuid.uuid4().hex[:8]}"
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings()
-
-
 @asynccontextmanager
 async def running_worker(
     client: Client, pool: asyncpg.Pool, task_queue: str, settings: Settings | None = None
@@ -108,6 +102,3 @@ def make_appeal(received_at: datetime, **overrides: Any) -> AppealInput:
     }
     fields.update(overrides)
     return AppealInput.model_validate(fields)
-
-
-AppealFactory = Callable[..., AppealInput]
