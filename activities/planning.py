@@ -17,10 +17,15 @@ from temporalio import activity
 
 from appeals.records import AppealPlan, PlanRequest
 from appeals.routing import RoutingTable, route
-from appeals.sla import PolicySet, deadlines, select_policy
+from appeals.sla import PolicySet
+from appeals.working_calendar import CalendarConfig, WorkingCalendar
 
 SLA_FILE = "sla.toml"
 ROUTING_FILE = "routing.toml"
+CALENDAR_FILE = "calendar.toml"
+# Years of the production calendar each appeal pins: enough for a 59-ФЗ appeal with its
+# extension and an honest deadline a year ahead.
+PINNED_YEARS = 3
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -51,21 +56,25 @@ class PlanningActivities:
         self._config_dir = config_dir
 
     def check(self) -> str:
-        """Validate both files now, so a worker never starts on a broken config."""
-        return self._load()[2]
+        """Validate every file now, so a worker never starts on a broken config."""
+        return self.load_all()[3]
 
-    def _load(self) -> tuple[PolicySet, RoutingTable, str]:
+    def load_all(self) -> tuple[PolicySet, RoutingTable, CalendarConfig, str]:
         policies, sla_version = load(self._config_dir / SLA_FILE, PolicySet)
         table, routing_version = load(self._config_dir / ROUTING_FILE, RoutingTable)
-        return policies, table, f"sla:{sla_version} routing:{routing_version}"
+        calendar, calendar_version = load(self._config_dir / CALENDAR_FILE, CalendarConfig)
+        version = f"sla:{sla_version} routing:{routing_version} calendar:{calendar_version}"
+        return policies, table, calendar, version
 
     @activity.defn
     async def plan_appeal(self, request: PlanRequest) -> AppealPlan:
-        policies, table, version = self._load()
-        policy = select_policy(policies, request.appeal)
+        policies, table, calendar_config, version = self.load_all()
+        appeal = request.appeal
+        calendar = WorkingCalendar.for_municipality(calendar_config, appeal.municipality)
+        first = min(appeal.received_at, request.now or appeal.received_at).year
         return AppealPlan(
-            route=route(table, request.appeal),
-            policy=policy,
+            route=route(table, appeal),
+            policy=policies.select(appeal),
             policy_version=version,
-            deadlines=deadlines(policy, request.appeal.received_at),
+            calendar=calendar.snapshot(list(range(first - 1, first + PINNED_YEARS))),
         )

@@ -11,6 +11,7 @@ import asyncpg
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from appeals.clocks import Clock
 from appeals.models import AppealInput
 from appeals.records import AppealEvent
 from stack import logs
@@ -33,8 +34,20 @@ ON CONFLICT (workflow_id, seq) DO NOTHING
 _PROJECT = """
 UPDATE appeals SET status = $3, executor = $4, ack_deadline = $5, answer_deadline = $6,
        acknowledged_at = $7, answered_at = $8, closed_at = $9, escalation_level = $10,
-       sla_breached = $11, last_event_seq = $2, updated_at = now()
+       sla_breached = $11, policy = $12, policy_version = $13, cycle = $14, paused = $15,
+       last_event_seq = $2, updated_at = now()
 WHERE workflow_id = $1 AND last_event_seq < $2
+"""
+
+_CLOCK = """
+INSERT INTO appeal_clocks (workflow_id, clock, cycle, kind, started_at, due_at, paused,
+                           paused_since, breached_at, stopped_at, pauses, marks, last_event_seq)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+ON CONFLICT (workflow_id, clock, cycle) DO UPDATE SET
+    due_at = EXCLUDED.due_at, paused = EXCLUDED.paused, paused_since = EXCLUDED.paused_since,
+    breached_at = EXCLUDED.breached_at, stopped_at = EXCLUDED.stopped_at,
+    pauses = EXCLUDED.pauses, marks = EXCLUDED.marks, last_event_seq = EXCLUDED.last_event_seq
+WHERE appeal_clocks.last_event_seq < EXCLUDED.last_event_seq
 """
 
 
@@ -73,6 +86,13 @@ class StorageActivities:
                     p.closed_at,
                     p.escalation_level,
                     p.sla_breached,
+                    p.policy,
+                    p.policy_version,
+                    p.cycle,
+                    p.paused,
+                )
+                await conn.executemany(
+                    _CLOCK, [_clock_row(event.workflow_id, event.seq, c) for c in p.clocks]
                 )
         except (
             asyncpg.ForeignKeyViolationError,
@@ -102,4 +122,23 @@ def _appeal_row(workflow_id: str, appeal: AppealInput, event: AppealEvent) -> tu
         appeal.received_at,
         event.at,
         event.projection.status.value,
+    )
+
+
+def _clock_row(workflow_id: str, seq: int, clock: Clock) -> tuple[object, ...]:
+    dumped = clock.model_dump(mode="json")
+    return (
+        workflow_id,
+        clock.name,
+        clock.cycle,
+        clock.kind.value,
+        clock.started_at,
+        clock.due_at,
+        clock.paused,
+        clock.paused_since,
+        clock.breached_at,
+        clock.stopped_at,
+        dumped["pauses"],
+        dumped["marks"],
+        seq,
     )

@@ -9,9 +9,9 @@ these models on every replay.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -41,6 +41,7 @@ class AppealStatus(StrEnum):
     registered = "registered"
     awaiting_acknowledgment = "awaiting_acknowledgment"
     in_progress = "in_progress"
+    waiting_for_citizen = "waiting_for_citizen"
     answered = "answered"
     closed = "closed"
 
@@ -140,6 +141,63 @@ class SubmitAnswer(Model):
         return text
 
 
+class InterimAnswer(Model):
+    """A first answer; the final answer is then due within the policy's `final_after_interim`."""
+
+    by: NonEmpty
+    text: str = Field(min_length=1, max_length=20_000)
+
+
+Reason = Annotated[str, Field(min_length=10, max_length=2000, description="At least 10 characters")]
+
+
+class DeclareWhiteSpot(Model):
+    """The honest deadline: the problem cannot be solved within the SLA — say why, and when."""
+
+    by: NonEmpty
+    reason: Reason = Field(description="Why it cannot be solved in time, e.g. the legal gap")
+    committed_date: date = Field(description="The real date by which it will be solved (local)")
+
+
+class MoveCommitment(Model):
+    by: NonEmpty
+    new_date: date
+    reason: Reason
+
+
+class Extend(Model):
+    """59-ФЗ: one extension of the answer deadline, with a notice to the citizen."""
+
+    by: NonEmpty
+    days: int = Field(ge=1, le=366)
+    reason: Reason
+
+
+class PauseClocks(Model):
+    """Stop the clocks while waiting for the citizen's clarification."""
+
+    by: NonEmpty
+    reason: Reason
+
+
+class ResumeClocks(Model):
+    by: NonEmpty
+    note: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class Refute(Model):
+    """The citizen says the answer did not solve the problem: a new answer cycle starts."""
+
+    by: NonEmpty
+    reason: Reason
+
+
+class RepinPolicy(Model):
+    """Move a running appeal to the current policy file; paused time is kept."""
+
+    by: NonEmpty
+
+
 class ActionReceipt(Model):
     workflow_id: str
     action: str
@@ -147,10 +205,18 @@ class ActionReceipt(Model):
     status: AppealStatus
 
 
-ACTIONS: dict[str, type[Model]] = {"acknowledge": Acknowledge, "answer": SubmitAnswer}
-
-
-# --- State and timeline (Queries) -------------------------------------------------------
+ACTIONS: dict[str, type[Model]] = {
+    "acknowledge": Acknowledge,
+    "answer": SubmitAnswer,
+    "interim_answer": InterimAnswer,
+    "declare_white_spot": DeclareWhiteSpot,
+    "move_commitment": MoveCommitment,
+    "extend": Extend,
+    "pause": PauseClocks,
+    "resume": ResumeClocks,
+    "refute": Refute,
+    "repin_policy": RepinPolicy,
+}
 
 
 class Recipient(Model):
@@ -158,46 +224,3 @@ class Recipient(Model):
 
     role: NonEmpty
     address: NonEmpty = Field(description="Where notifications go: a login, e-mail or chat id")
-
-
-class Clock(Model):
-    """One SLA clock: when it started, when it is due, and how it ended."""
-
-    name: str
-    started_at: datetime
-    due_at: datetime
-    stopped_at: datetime | None = None
-    breached_at: datetime | None = None
-
-
-class TimelineEntry(Model):
-    seq: int = Field(description="Deterministic step number; also the idempotency key suffix")
-    at: datetime
-    kind: str
-    summary: str
-    data: dict[str, Any] = Field(default_factory=dict)
-
-
-class AppealState(Model):
-    workflow_id: str
-    status: AppealStatus
-    step: str
-    appeal: AppealInput
-    executor: Recipient | None = None
-    ladder: list[Recipient] = Field(default_factory=list)
-    policy: str | None = None
-    policy_version: str | None = None
-    clocks: dict[str, Clock] = Field(default_factory=dict)
-    escalation_level: int = 0
-    sla_breached: bool = False
-    acknowledged_by: str | None = None
-    answer: SubmitAnswer | None = None
-    timeline: list[TimelineEntry] = Field(default_factory=list)
-
-
-class AppealResult(Model):
-    workflow_id: str
-    status: AppealStatus
-    sla_breached: bool
-    escalation_level: int
-    closed_at: datetime

@@ -11,9 +11,11 @@ from typing import Any
 
 from pydantic import Field
 
+from appeals.clocks import Clock
 from appeals.models import AppealInput, AppealStatus, Model, Recipient
 from appeals.routing import Route
-from appeals.sla import Deadlines, SlaPolicy
+from appeals.sla import SlaPolicy
+from appeals.working_calendar import CalendarSnapshot
 
 
 class Projection(Model):
@@ -28,6 +30,11 @@ class Projection(Model):
     closed_at: datetime | None = None
     escalation_level: int = 0
     sla_breached: bool = False
+    policy: str | None = None
+    policy_version: str | None = None
+    cycle: int = 1
+    paused: bool = False
+    clocks: list[Clock] = Field(default_factory=list)
 
 
 class AppealEvent(Model):
@@ -56,10 +63,13 @@ class NotificationRequest(Model):
 
 class PlanRequest(Model):
     appeal: AppealInput
+    now: datetime | None = Field(None, description="Re-pinning: the calendar must cover now too")
 
 
 class AppealPlan(Model):
+    """Everything an appeal pins when it starts (or is re-pinned): route, policy, calendar."""
+
     route: Route
     policy: SlaPolicy
     policy_version: str
-    deadlines: Deadlines
+    calendar: CalendarSnapshot

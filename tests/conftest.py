@@ -102,3 +102,16 @@ def make_appeal(received_at: datetime, **overrides: Any) -> AppealInput:
     }
     fields.update(overrides)
     return AppealInput.model_validate(fields)
+
+
+async def events(pool: asyncpg.Pool, workflow_id: str) -> list[str]:
+    rows = await pool.fetch("SELECT kind FROM appeal_events WHERE workflow_id = $1 ORDER BY seq", workflow_id)
+    return [r["kind"] for r in rows]
+
+
+async def notified(pool: asyncpg.Pool, workflow_id: str) -> list[tuple[str, str]]:
+    rows = await pool.fetch(
+        "SELECT kind, recipient FROM notifications WHERE workflow_id = $1 AND status = 'sent' ORDER BY seq",
+        workflow_id,
+    )
+    return [(r["kind"], r["recipient"]) for r in rows]

@@ -9,7 +9,8 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from appeals.models import AppealInput, AppealResult
+    from appeals.models import AppealInput
+    from appeals.state import AppealResult
     from workflows.appeal import AppealWorkflow
 
 
@@ -22,4 +23,4 @@ class AppealWorkflowWithoutRouting(AppealWorkflow):
         return await super().run(appeal)
 
     def lifecycle(self):  # type: ignore[no-untyped-def]
-        return [self.register, self.await_acknowledgment, self.await_answer, self.close]
+        return [self.register, self.await_acknowledgment, self.answer_until_accepted, self.close]

@@ -1,15 +1,24 @@
-"""Appeal journeys shared by the tests, the recorded histories and the benchmarks."""
+"""Appeal journeys shared by the tests, the recorded histories and the benchmarks.
+
+Journeys start at 09:00 Perm time on a Monday that begins a full working week, so
+every deadline below can be checked by hand: working hours are 09:00–18:00 with
+lunch 13:00–14:00 (config/calendar.toml).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import tomllib
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from appeals.models import Acknowledge, AppealInput, AppealResult, AppealState, SubmitAnswer
+from appeals.models import Acknowledge, AppealInput, SubmitAnswer
+from appeals.state import AppealResult, AppealState
+from appeals.working_calendar import CalendarConfig, WorkingCalendar
+from stack.settings import REPO_ROOT
 from starter import submit
 from tests.conftest import make_appeal
 from workflows.appeal import AppealWorkflow
@@ -18,18 +27,40 @@ ANSWER_TEXT = (
     "Снег во дворе дома на ул. Ленина, 50 вывезен 30.11 подрядчиком «Пермблагоустройство», "
     "проезд расчищен до асфальта, фото прилагаем."
 )
+PERM = WorkingCalendar.for_municipality(
+    CalendarConfig.model_validate(tomllib.loads((REPO_ROOT / "config" / "calendar.toml").read_text())),
+    "Пермь",
+)
+
+
+def full_week_monday(after: datetime) -> datetime:
+    """09:00 Perm time on the first Monday after `after` whose week has five full working days."""
+    day = PERM.local_date(after) + timedelta(days=1)
+    while True:
+        week = [day + timedelta(days=n) for n in range(5)]
+        if day.weekday() == 0 and all(
+            len(PERM.working_intervals(d)) == 2 and PERM.working_intervals(d)[-1][1].hour == 18 for d in week
+        ):
+            return datetime.combine(day, time(9), PERM.zone)
+        day += timedelta(days=1)
+
+
+async def to_monday_morning(env: WorkflowEnvironment) -> datetime:
+    """Skip the test server's clock to a full-week Monday, 09:00 in Perm."""
+    now = await env.get_current_time()
+    monday = full_week_monday(now)
+    await env.sleep(monday - now)
+    return monday
 
 
 async def advance(env: WorkflowEnvironment, duration: timedelta) -> None:
-    """Skip `duration` of test-server time in steps.
+    """Skip `duration` of test-server time; timers inside it fire and their activities run."""
+    if duration > timedelta(0):
+        await env.sleep(duration)
 
-    One long `env.sleep` that spans several timers which each schedule activities
-    can stall the Java test server's time skipping; short steps never do.
-    """
-    step = timedelta(minutes=20)
-    while duration > timedelta(0):
-        await env.sleep(min(step, duration))
-        duration -= step
+
+async def advance_to(env: WorkflowEnvironment, moment: datetime) -> None:
+    await advance(env, moment - await env.get_current_time())
 
 
 async def state_of(handle: WorkflowHandle) -> AppealState:
@@ -51,6 +82,15 @@ async def wait_for(
         await asyncio.sleep(0.05)
 
 
+async def sit_out_feedback_window(env: WorkflowEnvironment, handle: WorkflowHandle) -> AppealResult:
+    """Let the citizen's feedback window (2 calendar days for social appeals) pass; the appeal closes.
+
+    A handle from `get_workflow_handle` does not skip time by itself in `result()`.
+    """
+    await advance(env, timedelta(days=2, minutes=1))
+    return await handle.result()
+
+
 async def start(client: Client, task_queue: str, appeal: AppealInput) -> WorkflowHandle:
     submission = await submit(client, appeal, task_queue=task_queue)
     assert submission.created
@@ -60,27 +100,31 @@ async def start(client: Client, task_queue: str, appeal: AppealInput) -> Workflo
 
 
 async def happy_path(env: WorkflowEnvironment, task_queue: str) -> WorkflowHandle:
-    """Acknowledged in 10 minutes, answered in 3 hours, closed with no breach."""
-    appeal = make_appeal(await env.get_current_time())
-    handle = await start(env.client, task_queue, appeal)
-    await advance(env, timedelta(minutes=10))
+    """Acknowledged in 10 minutes, answered by noon, closed when the feedback window passes."""
+    monday = await to_monday_morning(env)
+    handle = await start(env.client, task_queue, make_appeal(monday))
+    await advance_to(env, monday + timedelta(minutes=10))
     await handle.execute_update(AppealWorkflow.acknowledge, Acknowledge(by="ivanov"))
-    await advance(env, timedelta(hours=3))
+    await advance_to(env, monday + timedelta(hours=3))
     await handle.execute_update(AppealWorkflow.answer, SubmitAnswer(by="ivanov", text=ANSWER_TEXT))
-    await handle.result()
+    await sit_out_feedback_window(env, handle)
     return handle
 
 
 async def escalated_path(env: WorkflowEnvironment, task_queue: str) -> WorkflowHandle:
-    """Acknowledgment missed (two escalations), then the answer missed (the ladder tops out)."""
-    appeal = make_appeal(await env.get_current_time())
-    handle = await start(env.client, task_queue, appeal)
-    # social policy: acknowledge within 1h, answer within 8h, escalate every 2h.
-    await advance(env, timedelta(hours=3, minutes=1))
+    """Acknowledgment missed (two escalations), then the answer missed (the ladder tops out).
+
+    Social policy: acknowledge within 1 working hour, answer within 8, escalate every 2.
+    Monday 09:00 → acknowledge due 10:00 (level 1 at 10:00, level 2 at 12:00), acknowledged
+    12:01; answer due 18:00, level 3 at the next working moment, Tuesday 09:00.
+    """
+    monday = await to_monday_morning(env)
+    handle = await start(env.client, task_queue, make_appeal(monday))
+    await advance_to(env, monday + timedelta(hours=3, minutes=1))
     await wait_for(handle, lambda s: s.escalation_level == 2)
     await handle.execute_update(AppealWorkflow.acknowledge, Acknowledge(by="ivanov"))
-    await advance(env, timedelta(hours=7))
+    await advance_to(env, monday + timedelta(days=1, minutes=1))
     await wait_for(handle, lambda s: s.escalation_level == 3)
     await handle.execute_update(AppealWorkflow.answer, SubmitAnswer(by="ivanov", text=ANSWER_TEXT))
-    await handle.result()
+    await sit_out_feedback_window(env, handle)
     return handle

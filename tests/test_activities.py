@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -26,12 +27,18 @@ from activities.notifiers import (
     WebhookNotifier,
     sign,
 )
+from activities.planning import CALENDAR_FILE, load
 from activities.storage import StorageActivities
+from appeals import clocks
+from appeals.durations import Duration
 from appeals.models import AppealInput, AppealStatus, Recipient
 from appeals.records import AppealEvent, NotificationRequest, Projection
+from appeals.sla import Role, Threshold
+from appeals.working_calendar import CalendarConfig, WorkingCalendar
 
 RECEIVED = datetime(2026, 11, 29, 4, 0, tzinfo=UTC)
 SECRET = "test-webhook-secret"
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 
 
 def new_appeal() -> AppealInput:
@@ -231,6 +238,95 @@ async def test_a_second_workflow_for_the_same_source_is_refused_for_good(
         await env.run(storage.record_event, clash)
 
     assert refused.value.type == "InvalidEvent" and refused.value.non_retryable
+
+
+async def test_record_event_keeps_one_row_per_clock_moving_forward_only(
+    env: ActivityEnvironment, storage: StorageActivities, pool: asyncpg.Pool, registered: AppealInput
+) -> None:
+    wid = registered.workflow_id
+    config, _ = load(CONFIG_DIR / CALENDAR_FILE, CalendarConfig)
+    perm = WorkingCalendar.for_municipality(config, "Пермь")
+    thresholds = [
+        Threshold(percent=50, notify=[Role.executor]),
+        Threshold(percent=75, notify=[Role.executor, Role.head]),
+    ]
+    # Sunday 09:00 in Perm: both clocks start counting on Monday 30 Nov at 09:00 (04:00 UTC).
+    ack = clocks.start_clock(perm, "acknowledge", RECEIVED, Duration.model_validate("1 working hour"), [])
+    answer = clocks.start_clock(
+        perm, "answer", RECEIVED, Duration.model_validate("8 working hours"), thresholds
+    )
+    assert ack.due_at == datetime(2026, 11, 30, 5, tzinfo=UTC)
+    assert answer.due_at == datetime(2026, 11, 30, 13, tzinfo=UTC)
+    started = event(wid, 2, "routed", AppealStatus.awaiting_acknowledgment, clocks=[ack, answer])
+
+    assert await env.run(storage.record_event, started) is True
+
+    rows = {
+        r["clock"]: r for r in await pool.fetch("SELECT * FROM appeal_clocks WHERE workflow_id = $1", wid)
+    }
+    assert sorted(rows) == ["acknowledge", "answer"]
+    assert rows["acknowledge"]["due_at"] == datetime(2026, 11, 30, 5, tzinfo=UTC)
+    assert rows["answer"]["due_at"] == datetime(2026, 11, 30, 13, tzinfo=UTC)
+    assert {r["kind"] for r in rows.values()} == {"working"}
+    assert (rows["answer"]["cycle"], rows["answer"]["started_at"]) == (1, RECEIVED)
+    assert rows["answer"]["paused"] == timedelta(0) and rows["answer"]["stopped_at"] is None
+    assert rows["answer"]["pauses"] == [] and rows["acknowledge"]["marks"] == []
+    assert rows["answer"]["marks"] == [
+        {"percent": 50, "notify": ["executor"], "at": "2026-11-30T09:00:00Z", "sent_at": None},
+        {"percent": 75, "notify": ["executor", "head"], "at": "2026-11-30T11:00:00Z", "sent_at": None},
+    ]
+    assert {r["last_event_seq"] for r in rows.values()} == {2}
+
+    # Monday: paused 10:00–12:00 Perm, then answered at 15:00 Perm.
+    later = answer.model_copy(deep=True)
+    clocks.pause(later, datetime(2026, 11, 30, 5, tzinfo=UTC), "ждём уточнения адреса")
+    clocks.resume(perm, later, datetime(2026, 11, 30, 7, tzinfo=UTC))
+    later.marks[0].sent_at = later.marks[0].at
+    clocks.stop(later, datetime(2026, 11, 30, 10, tzinfo=UTC))
+    assert later.due_at == datetime(2026, 12, 1, 6, tzinfo=UTC)  # Tuesday 11:00 Perm
+    answered = event(wid, 4, "answered", AppealStatus.answered, clocks=[ack, later])
+
+    assert await env.run(storage.record_event, answered) is True
+
+    row = await pool.fetchrow("SELECT * FROM appeal_clocks WHERE workflow_id = $1 AND clock = 'answer'", wid)
+    assert row["stopped_at"] == datetime(2026, 11, 30, 10, tzinfo=UTC)
+    assert row["due_at"] == datetime(2026, 12, 1, 6, tzinfo=UTC)
+    assert row["paused"] == timedelta(hours=2)
+    assert row["last_event_seq"] == 4
+    assert row["pauses"] == [
+        {
+            "started_at": "2026-11-30T05:00:00Z",
+            "ended_at": "2026-11-30T07:00:00Z",
+            "counted": "PT2H",
+            "reason": "ждём уточнения адреса",
+        }
+    ]
+    assert row["marks"] == later.model_dump(mode="json")["marks"]
+    assert row["marks"][0]["sent_at"] == "2026-11-30T11:00:00Z"
+
+    # Step 3 arrives late, still carrying the clocks as they were: the rows stay as step 4 left them.
+    stale = event(wid, 3, "acknowledged", AppealStatus.in_progress, clocks=[ack, answer])
+    assert await env.run(storage.record_event, stale) is True
+
+    after = await pool.fetch(
+        "SELECT clock, due_at, stopped_at, paused, last_event_seq FROM appeal_clocks"
+        " WHERE workflow_id = $1 ORDER BY clock",
+        wid,
+    )
+    assert [tuple(r) for r in after] == [
+        ("acknowledge", datetime(2026, 11, 30, 5, tzinfo=UTC), None, timedelta(0), 4),
+        (
+            "answer",
+            datetime(2026, 12, 1, 6, tzinfo=UTC),
+            datetime(2026, 11, 30, 10, tzinfo=UTC),
+            timedelta(hours=2),
+            4,
+        ),
+    ]
+    marks = await pool.fetchval(
+        "SELECT marks FROM appeal_clocks WHERE workflow_id = $1 AND clock = 'answer'", wid
+    )
+    assert marks == later.model_dump(mode="json")["marks"]
 
 
 # --- send_notification with the log adapter --------------------------------------------------

@@ -4,33 +4,28 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import asyncpg
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
-from temporalio.testing import WorkflowEnvironment
 
 from appeals.models import Acknowledge, AppealStatus, SubmitAnswer
 from stack.errors import reason
-from tests.conftest import make_appeal, running_worker
-from tests.scenarios import ANSWER_TEXT, advance, escalated_path, happy_path, start, state_of, wait_for
+from tests.conftest import events, make_appeal, notified, running_worker
+from tests.scenarios import (
+    ANSWER_TEXT,
+    advance_to,
+    escalated_path,
+    happy_path,
+    sit_out_feedback_window,
+    start,
+    state_of,
+    to_monday_morning,
+    wait_for,
+)
 from workflows.appeal import AppealWorkflow
 
 
-async def _events(pool: asyncpg.Pool, workflow_id: str) -> list[str]:
-    rows = await pool.fetch("SELECT kind FROM appeal_events WHERE workflow_id = $1 ORDER BY seq", workflow_id)
-    return [r["kind"] for r in rows]
-
-
-async def _notified(pool: asyncpg.Pool, workflow_id: str) -> list[tuple[str, str]]:
-    rows = await pool.fetch(
-        "SELECT kind, recipient FROM notifications WHERE workflow_id = $1 AND status = 'sent' ORDER BY seq",
-        workflow_id,
-    )
-    return [(r["kind"], r["recipient"]) for r in rows]
-
-
-async def test_happy_path_closes_without_breach(ts_env: WorkflowEnvironment, pool, task_queue):
+async def test_happy_path_closes_without_breach(ts_env, pool, task_queue):
     async with running_worker(ts_env.client, pool, task_queue):
         handle = await happy_path(ts_env, task_queue)
         result = await handle.result()
@@ -40,31 +35,38 @@ async def test_happy_path_closes_without_breach(ts_env: WorkflowEnvironment, poo
     assert not result.sla_breached and result.escalation_level == 0
     assert [e.kind for e in state.timeline] == ["registered", "routed", "acknowledged", "answered", "closed"]
     assert state.executor is not None and state.executor.address == "perm-roads@gorodperm.ru"
-    assert state.clocks["acknowledge"].stopped_at is not None
-    assert state.clocks["answer"].breached_at is None
-    assert await _events(pool, handle.id) == [e.kind for e in state.timeline]
+    assert state.clock("acknowledge").stopped_at is not None
+    assert state.clock("answer").breached_at is None
+    assert await events(pool, handle.id) == [e.kind for e in state.timeline]
     row = await pool.fetchrow("SELECT * FROM appeals WHERE workflow_id = $1", handle.id)
     assert row["status"] == "closed" and row["sla_breached"] is False
     assert row["author"]["contact"] == "+7 912 000-00-00"
-    assert await _notified(pool, handle.id) == [("assigned", "perm-roads@gorodperm.ru")]
+    assert await notified(pool, handle.id) == [
+        ("assigned", "perm-roads@gorodperm.ru"),
+        ("answer", "+7 912 000-00-00"),  # the answer goes to the citizen
+    ]
+    # Closed two calendar days after the answer: the citizen's feedback window.
+    answered = next(e.at for e in state.timeline if e.kind == "answered")
+    closed = next(e.at for e in state.timeline if e.kind == "closed")
+    assert timedelta(days=2) <= closed - answered < timedelta(days=2, seconds=1)
 
 
 async def test_missed_acknowledgment_escalates_at_the_deadline(ts_env, pool, task_queue):
     async with running_worker(ts_env.client, pool, task_queue):
-        appeal = make_appeal(await ts_env.get_current_time())
-        handle = await start(ts_env.client, task_queue, appeal)
+        monday = await to_monday_morning(ts_env)
+        handle = await start(ts_env.client, task_queue, make_appeal(monday))
 
-        await advance(ts_env, timedelta(minutes=59))
+        await advance_to(ts_env, monday + timedelta(minutes=59))
         state = await state_of(handle)
         assert state.escalation_level == 0 and not state.sla_breached
 
-        await advance(ts_env, timedelta(minutes=2))
+        await advance_to(ts_env, monday + timedelta(hours=1, minutes=1))
         state = await wait_for(handle, lambda s: s.escalation_level == 1)
         breach = next(e for e in state.timeline if e.kind == "sla_breached")
         assert breach.data["clock"] == "acknowledge"
-        assert state.clocks["acknowledge"].breached_at == appeal.received_at + timedelta(hours=1)
+        assert state.clock("acknowledge").breached_at == monday + timedelta(hours=1)
         # The timer fires at the deadline (plus the milliseconds of a workflow task).
-        assert timedelta(hours=1) <= breach.at - appeal.received_at < timedelta(hours=1, seconds=1)
+        assert timedelta(hours=1) <= breach.at - monday < timedelta(hours=1, seconds=1)
         assert state.sla_breached and state.status == AppealStatus.awaiting_acknowledgment
 
         described = await handle.describe()
@@ -77,9 +79,13 @@ async def test_missed_acknowledgment_escalates_at_the_deadline(ts_env, pool, tas
         await handle.execute_update(AppealWorkflow.acknowledge, Acknowledge(by="petrov"))
         state = await wait_for(handle, lambda s: s.status == AppealStatus.in_progress)
         assert state.escalation_level == 1 and state.sla_breached
+        await handle.terminate("test over")
 
-    assert "escalated" in await _events(pool, handle.id)
-    assert ("escalated", "head-roads@gorodperm.ru") in await _notified(pool, handle.id)
+    assert "escalated" in await events(pool, handle.id)
+    sent = await notified(pool, handle.id)
+    # Level 1 goes to the head of department; the policy's breach recipients hear of it too.
+    assert ("escalated", "head-roads@gorodperm.ru") in sent
+    assert ("escalated", "tsur-duty@permkrai.ru") in sent
 
 
 async def test_missed_answer_climbs_the_ladder(ts_env, pool, task_queue):
@@ -89,35 +95,56 @@ async def test_missed_answer_climbs_the_ladder(ts_env, pool, task_queue):
         state = await state_of(handle)
 
     assert result.sla_breached and result.escalation_level == 3
-    escalations = [(e.data["level"], e.data["clock"]) for e in state.timeline if "level" in e.data]
-    # ack missed: level 1 at +1h, level 2 at +3h; answer missed at +8h: level 3 (the top).
-    assert escalations[:3] == [(1, "acknowledge"), (2, "acknowledge"), (3, "answer")]
+    escalations = [(e.data["level"], e.data["clock"], e.at) for e in state.timeline if "level" in e.data]
+    monday = state.appeal.received_at
+    # ack missed: level 1 at 10:00, level 2 at 12:00 (2 working hours later);
+    # answer missed at 18:00: level 3 waits for the next working moment, Tuesday 09:00.
+    assert [(level, clock) for level, clock, _ in escalations] == [
+        (1, "acknowledge"),
+        (2, "acknowledge"),
+        (3, "answer"),
+    ]
+    offsets = [at - monday for _, _, at in escalations]
+    assert [round(o.total_seconds() / 3600) for o in offsets] == [1, 3, 24]
     breaches = [e.data["clock"] for e in state.timeline if e.kind == "sla_breached"]
     assert breaches == ["acknowledge", "answer"]
-    recipients = [r for kind, r in await _notified(pool, handle.id) if kind == "escalated"]
-    assert recipients == ["head-roads@gorodperm.ru", "mayor@gorodperm.ru", "tsur-duty@permkrai.ru"]
+    rows = await pool.fetch(
+        "SELECT seq, recipient FROM notifications WHERE workflow_id = $1 AND kind = 'escalated' "
+        "ORDER BY seq, recipient",
+        handle.id,
+    )
+    by_step: dict[int, list[str]] = {}
+    for row in rows:
+        by_step.setdefault(row["seq"], []).append(row["recipient"])
+    # Level 1 also tells the policy's breach recipients (head and ЦУР); then one rung each.
+    assert list(by_step.values()) == [
+        ["head-roads@gorodperm.ru", "tsur-duty@permkrai.ru"],
+        ["mayor@gorodperm.ru"],
+        ["tsur-duty@permkrai.ru"],
+    ]
     row = await pool.fetchrow("SELECT * FROM appeals WHERE workflow_id = $1", handle.id)
     assert row["escalation_level"] == 3 and row["sla_breached"] is True
 
 
 async def test_past_the_top_rung_reminders_continue(ts_env, pool, task_queue):
     async with running_worker(ts_env.client, pool, task_queue):
-        appeal = make_appeal(await ts_env.get_current_time(), category=None)  # fallback: 2 rungs
+        monday = await to_monday_morning(ts_env)
+        appeal = make_appeal(monday, category=None)  # fallback: a ladder of 2 rungs
         handle = await start(ts_env.client, task_queue, appeal)
-        await advance(ts_env, timedelta(hours=7, minutes=1))  # +1h, +3h, +5h, +7h
+        # ack due 10:00: level 1 at 10:00, level 2 at 12:00, reminders at 15:00 and 17:00.
+        await advance_to(ts_env, monday + timedelta(hours=8, minutes=1))
         state = await wait_for(
             handle, lambda s: sum(e.kind == "escalation_reminder" for e in s.timeline) == 2
         )
         assert state.escalation_level == 2
         await handle.execute_update(AppealWorkflow.answer, SubmitAnswer(by="operator", text=ANSWER_TEXT))
-        result = await handle.result()
-    assert result.status == AppealStatus.closed
+        await handle.terminate("test over")
 
 
 async def test_invalid_updates_are_rejected_and_never_enter_history(ts_env, pool, task_queue):
     async with running_worker(ts_env.client, pool, task_queue):
-        appeal = make_appeal(await ts_env.get_current_time())
-        handle = await start(ts_env.client, task_queue, appeal)
+        monday = await to_monday_morning(ts_env)
+        handle = await start(ts_env.client, task_queue, make_appeal(monday))
         await handle.execute_update(AppealWorkflow.acknowledge, Acknowledge(by="ivanov"))
 
         with pytest.raises(WorkflowUpdateFailedError) as twice:
@@ -129,7 +156,10 @@ async def test_invalid_updates_are_rejected_and_never_enter_history(ts_env, pool
         assert "text\n  Value error, the answer is empty" in reason(empty.value)
 
         await handle.execute_update(AppealWorkflow.answer, SubmitAnswer(by="ivanov", text=ANSWER_TEXT))
-        await handle.result()
+        with pytest.raises(WorkflowUpdateFailedError) as again:
+            await handle.execute_update(AppealWorkflow.answer, SubmitAnswer(by="ivanov", text=ANSWER_TEXT))
+        assert reason(again.value).startswith("already answered by ivanov")
+        await sit_out_feedback_window(ts_env, handle)
         # A closed appeal's workflow has completed, so the server itself refuses the update.
         with pytest.raises((WorkflowUpdateFailedError, RPCError)):
             await handle.execute_update(AppealWorkflow.answer, SubmitAnswer(by="ivanov", text=ANSWER_TEXT))

@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -16,8 +18,10 @@ from typing import TypeVar
 import pytest
 from temporalio.client import WorkflowFailureError
 
-from appeals.models import Acknowledge, AppealResult, SubmitAnswer
+from appeals.models import Acknowledge, SubmitAnswer
+from appeals.state import AppealResult
 from stack import binaries
+from stack.settings import Settings
 from tests.conftest import make_appeal, running_worker
 from tests.scenarios import ANSWER_TEXT
 from workflows.appeal import AppealWorkflow
@@ -26,6 +30,19 @@ ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def quick_feedback(tmp_path: Path) -> Settings:
+    """The shipped config, but the citizen's feedback window is 3 seconds: the dev server runs
+    in real time, and the appeal closes only when the window has passed."""
+    config = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config)
+    sla = config / "sla.toml"
+    sla.write_text(
+        sla.read_text().replace('feedback_window = "2 calendar days"', 'feedback_window = "0.05 minutes"')
+    )
+    return replace(Settings(), config_dir=config)
 
 
 async def eventually(probe: Callable[[], Awaitable[T]], timeout: float = 20.0) -> T:
@@ -56,13 +73,13 @@ async def count(client, query: str) -> int:
     return len([w async for w in client.list_workflows(query)])
 
 
-async def test_appeal_from_starter_cli_to_postgres_and_visibility(dev_env, pool, task_queue):
+async def test_appeal_from_starter_cli_to_postgres_and_visibility(dev_env, pool, task_queue, quick_feedback):
     client = dev_env.client
     address = client.service_client.config.target_host
     appeal = make_appeal(datetime.now(UTC), channel="telegram", priority="high")
     payload = appeal.model_dump_json()
 
-    async with running_worker(client, pool, task_queue):
+    async with running_worker(client, pool, task_queue, quick_feedback):
         first = await asyncio.to_thread(run_starter, address, task_queue, "submit", "-", stdin=payload)
         assert first.returncode == 0, first.stderr
         assert first.stdout.strip() == appeal.workflow_id
@@ -92,6 +109,8 @@ async def test_appeal_from_starter_cli_to_postgres_and_visibility(dev_env, pool,
 
         handle = client.get_workflow_handle(appeal.workflow_id, result_type=AppealResult)
         await handle.execute_update(AppealWorkflow.acknowledge, Acknowledge(by="ivanov"))
+        answered_query = f'WorkflowId = "{appeal.workflow_id}" AND AppealStatus = "in_progress"'
+        assert await eventually(lambda: count(client, answered_query)) == 1
         await handle.execute_update(AppealWorkflow.answer, SubmitAnswer(by="ivanov", text=ANSWER_TEXT))
         result = await handle.result()
         assert result.status == "closed" and not result.sla_breached
@@ -122,7 +141,10 @@ async def test_overdue_appeal_is_found_by_the_operators_filter(dev_env, pool, ta
             run_starter, address, task_queue, "submit", "-", stdin=appeal.model_dump_json()
         )
         assert done.returncode == 0, done.stderr
-        query = f'WorkflowId = "{appeal.workflow_id}" AND SlaBreached = true AND EscalationLevel >= 1'
+        query = (
+            f'WorkflowId = "{appeal.workflow_id}" AND SlaBreached = true '
+            'AND AppealStatus = "awaiting_acknowledgment"'
+        )
         assert await eventually(lambda: count(client, query)) == 1
         handle = client.get_workflow_handle(appeal.workflow_id)
         await handle.terminate("test over")
@@ -191,7 +213,7 @@ async def test_an_intake_service_in_another_language_starts_an_appeal(dev_env, p
         handle = client.get_workflow_handle(appeal.workflow_id)
         state = await eventually(lambda: _routed(handle))
         assert state.executor.address == "housing-inspection@permkrai.ru"
-        assert state.policy == "website"
+        assert state.policy == "website-winter-urgent"  # heating on the website: 3 working days
         await handle.terminate("test over")
 
 

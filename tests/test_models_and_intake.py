@@ -322,10 +322,20 @@ def test_write_schemas_writes_valid_json_schemas_for_input_and_actions(tmp_path:
     written = write_schemas(tmp_path / "out")
 
     names = {p.name for p in written}
-    assert names == {
-        "appeal-input.schema.json",
-        "action-acknowledge.schema.json",
-        "action-answer.schema.json",
+    assert names == {"appeal-input.schema.json"} | {
+        f"action-{action}.schema.json"
+        for action in (
+            "acknowledge",
+            "answer",
+            "interim_answer",
+            "declare_white_spot",
+            "move_commitment",
+            "extend",
+            "pause",
+            "resume",
+            "refute",
+            "repin_policy",
+        )
     }
     for name, schema in _schemas(tmp_path / "out").items():
         jsonschema.Draft202012Validator.check_schema(schema)

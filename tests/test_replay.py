@@ -46,3 +46,4 @@ async def test_replay_catches_an_unpatched_change():
     replayer = Replayer(workflows=[AppealWorkflowWithoutRouting], data_converter=DATA_CONVERTER)
     result = await replayer.replay_workflow(_history(HISTORIES[0]), raise_on_replay_failure=False)
     assert result.replay_failure is not None
+    assert "nondetermin" in str(result.replay_failure).lower(), result.replay_failure

@@ -17,7 +17,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from appeals.models import AppealState
+from appeals.state import AppealState
 from stack.client import connect
 from stack.settings import Settings
 from stack.up import READY

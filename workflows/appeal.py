@@ -1,19 +1,25 @@
 """AppealWorkflow: one durable workflow per citizen's appeal.
 
-The workflow only orchestrates. It reads no files and touches no database: the
-plan comes from a local activity (recorded in history), and every write goes
-through an idempotent activity keyed by the workflow id and `seq`, a step
-number that replays identically.
+The workflow only orchestrates. The plan (route, SLA policy, working calendar)
+comes from a local activity and is pinned in the history, so deadlines replay
+identically whatever the files say later. Every write goes through an idempotent
+activity keyed by the workflow id and `seq`, a step number that replays identically.
 
-The lifecycle is the list in `lifecycle()`. To add a step, write an
-`async def` method here, add it to that list, and guard it with
-`workflow.patched(...)` so that appeals already in flight keep replaying.
+Two things run side by side:
+- the lifecycle, a readable list of named steps (`lifecycle()`), which waits for
+  the officials' and the citizen's actions (Temporal Updates);
+- the SLA supervisor, which holds one durable timer for the next thing any clock
+  must do — a warning, a breach or the next escalation — and nothing else.
+
+To add a step, write an `async def` method, add it to `lifecycle()`, and guard it
+with `workflow.patched(...)` so that the appeals already in flight keep replaying.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -24,30 +30,34 @@ with workflow.unsafe.imports_passed_through():
     from activities.notifications import NotificationActivities
     from activities.planning import PlanningActivities
     from activities.storage import StorageActivities
+    from appeals import clocks
+    from appeals.clocks import Alarm, Clock
+    from appeals.durations import Duration, Kind
     from appeals.models import (
         Acknowledge,
         ActionReceipt,
         AppealInput,
-        AppealResult,
-        AppealState,
         AppealStatus,
-        Clock,
+        DeclareWhiteSpot,
+        Extend,
+        InterimAnswer,
+        MoveCommitment,
+        PauseClocks,
         Recipient,
+        Refute,
+        RepinPolicy,
+        ResumeClocks,
         SubmitAnswer,
-        TimelineEntry,
     )
-    from appeals.records import (
-        AppealEvent,
-        AppealPlan,
-        NotificationRequest,
-        PlanRequest,
-        Projection,
-    )
+    from appeals.records import AppealEvent, AppealPlan, NotificationRequest, PlanRequest, Projection
+    from appeals.sla import Role, SlaPolicy
+    from appeals.state import AppealResult, AppealState, ClockView, Commitment, TimelineEntry
+    from appeals.working_calendar import WorkingCalendar
     from stack import search_attributes as sa
     from stack.settings import WORKFLOW_TYPE
 
-ACKNOWLEDGE = "acknowledge"
-ANSWER = "answer"
+ACKNOWLEDGE, ANSWER, FINAL, COMMITMENT = "acknowledge", "answer", "final", "commitment"
+ANSWER_CLOCKS = (ANSWER, FINAL, COMMITMENT)
 
 # Storage must eventually succeed: an appeal never drops out of sight, so retry forever.
 STORAGE_RETRY = RetryPolicy(
@@ -67,6 +77,12 @@ NOTIFY_RETRY = RetryPolicy(
 PLAN_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
 
 
+def _now() -> datetime:
+    """Workflow time to the whole second: clock arithmetic must not carry the milliseconds
+    a workflow task happens to take (a deadline at 18:00:00.004 would spill into tomorrow)."""
+    return workflow.now().replace(microsecond=0)
+
+
 def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
@@ -83,19 +99,28 @@ class AppealWorkflow:
             appeal=appeal,
         )
         self.plan: AppealPlan | None = None
+        self.calendar: WorkingCalendar | None = None
         self.seq = 0
         self.acknowledged_at: datetime | None = None
         self.answered_at: datetime | None = None
+        self.refuted = False
         self.closed_at: datetime | None = None
-        self._published: dict[str, Any] = {key.name: value for key, value in _current_search_attributes()}
+        self.paused_since: datetime | None = None
+        self.escalation_due: datetime | None = None
+        self.revision = 0  # bumped on every clock change: wakes the supervisor
+        self._published: dict[str, Any] = {
+            pair.key.name: pair.value for pair in workflow.info().typed_search_attributes
+        }
 
     # --- The lifecycle -------------------------------------------------------------------
 
     @workflow.run
     async def run(self, appeal: AppealInput) -> AppealResult:
+        supervisor = asyncio.create_task(self.supervise())
         for step in self.lifecycle():
             self.state.step = step.__name__
             await step()
+        await supervisor
         await workflow.wait_condition(workflow.all_handlers_finished)
         assert self.closed_at is not None
         return AppealResult(
@@ -108,7 +133,7 @@ class AppealWorkflow:
 
     def lifecycle(self) -> list[Callable[[], Awaitable[None]]]:
         """The appeal's named steps, in order."""
-        return [self.register, self.route, self.await_acknowledgment, self.await_answer, self.close]
+        return [self.register, self.route, self.await_acknowledgment, self.answer_until_accepted, self.close]
 
     async def register(self) -> None:
         if self.state.workflow_id != self.appeal.workflow_id:
@@ -122,123 +147,209 @@ class AppealWorkflow:
         await self.record("registered", f"registered from {self.appeal.channel}")
 
     async def route(self) -> None:
-        self.plan = await workflow.execute_local_activity_method(
-            PlanningActivities.plan_appeal,
-            PlanRequest(appeal=self.appeal),
-            start_to_close_timeout=timedelta(seconds=10),
-            retry_policy=PLAN_RETRY,
-            summary="route and plan deadlines",
-        )
-        route, due = self.plan.route, self.plan.deadlines
+        await self.pin(await self.fetch_plan())
+        assert self.plan is not None and self.calendar is not None
+        route, policy, received = self.plan.route, self.plan.policy, self.appeal.received_at
         self.state.executor, self.state.ladder = route.executor, route.ladder
-        self.state.policy, self.state.policy_version = self.plan.policy.name, self.plan.policy_version
-        received = self.appeal.received_at
-        self.state.clocks = {
-            ACKNOWLEDGE: Clock(name=ACKNOWLEDGE, started_at=received, due_at=due.acknowledge),
-            ANSWER: Clock(name=ANSWER, started_at=received, due_at=due.answer),
-        }
+        self.state.clocks = [
+            clocks.start_clock(self.calendar, ACKNOWLEDGE, received, policy.acknowledge, policy.thresholds),
+            clocks.start_clock(self.calendar, ANSWER, received, policy.answer, policy.thresholds),
+        ]
         self.state.status = AppealStatus.awaiting_acknowledgment
+        self.revision += 1
         workflow.upsert_memo({"summary": f"{self.appeal.summary()} → {route.executor.address}"})
+        acknowledge_due, answer_due = self.due(ACKNOWLEDGE), self.due(ANSWER)
         entry = await self.record(
             "routed",
-            f"routed to {route.executor.address} ({route.rule}), policy {self.plan.policy.name}",
+            f"routed to {route.executor.address} ({route.rule}), policy {policy.name}",
             executor=route.executor.address,
             rule=route.rule,
-            policy=self.plan.policy.name,
+            policy=policy.name,
             policy_version=self.plan.policy_version,
-            acknowledge_due=due.acknowledge.isoformat(),
-            answer_due=due.answer.isoformat(),
+            zone=self.calendar.zone_name,
+            acknowledge_due=acknowledge_due.isoformat(),
+            answer_due=answer_due.isoformat(),
         )
         await self.notify(
             entry.seq,
             "assigned",
-            route.executor,
-            f"New appeal {self.state.workflow_id}: acknowledge by {_utc(due.acknowledge)}",
-            f"{self.appeal.text}\n\nAnswer due {_utc(due.answer)}.",
+            [route.executor],
+            f"New appeal {self.state.workflow_id}: acknowledge by {_utc(acknowledge_due)}",
+            f"{self.appeal.text}\n\nAnswer due {_utc(answer_due)}.",
         )
 
     async def await_acknowledgment(self) -> None:
-        await self.run_clock(ACKNOWLEDGE, lambda: self.acknowledged_at is not None)
-        self.state.status = AppealStatus.in_progress
-        await self.record(
-            "acknowledged",
-            f"acknowledged by {self.state.acknowledged_by}",
-            by=self.state.acknowledged_by,
-            on_time=self.state.clocks[ACKNOWLEDGE].breached_at is None,
-        )
+        await workflow.wait_condition(lambda: self.acknowledged_at is not None)
 
-    async def await_answer(self) -> None:
-        await self.run_clock(ANSWER, lambda: self.answered_at is not None)
-        assert self.state.answer is not None
-        self.state.status = AppealStatus.answered
-        await self.record(
-            "answered",
-            f"answered by {self.state.answer.by}",
-            by=self.state.answer.by,
-            on_time=self.state.clocks[ANSWER].breached_at is None,
-            attachments=len(self.state.answer.attachments),
-        )
+    async def answer_until_accepted(self) -> None:
+        """Answer cycles: an answer, then the citizen's feedback window; a refutation reopens."""
+        while True:
+            await workflow.wait_condition(lambda: self.answered_at is not None)
+            assert self.plan is not None and self.calendar is not None and self.answered_at
+            window_ends = clocks.after(self.calendar, self.answered_at, self.plan.policy.feedback_window)
+            self.refuted = False
+            try:
+                await workflow.wait_condition(
+                    lambda: self.refuted,
+                    timeout=max(window_ends - workflow.now(), timedelta(0)),
+                    timeout_summary=f"feedback window until {_utc(window_ends)}",
+                )
+            except TimeoutError:
+                return
 
     async def close(self) -> None:
         self.closed_at = workflow.now()
         self.state.status = AppealStatus.closed
-        await self.record("closed", "closed")
+        self.revision += 1
+        await self.record("closed", "closed: the feedback window passed without a refutation")
 
-    # --- Clocks and escalation -----------------------------------------------------------
+    # --- Planning ------------------------------------------------------------------------
 
-    async def run_clock(self, name: str, done: Callable[[], bool]) -> None:
-        """Wait until `done()`; past the deadline, climb the ladder at the policy's interval.
+    async def fetch_plan(self) -> AppealPlan:
+        return await workflow.execute_local_activity_method(
+            PlanningActivities.plan_appeal,
+            PlanRequest(appeal=self.appeal, now=workflow.now()),
+            start_to_close_timeout=timedelta(seconds=10),
+            retry_policy=PLAN_RETRY,
+            summary="route, policy and calendar",
+        )
 
-        One durable timer is pending at a time; there is no polling.
-        """
-        assert self.plan is not None
-        clock = self.state.clocks[name]
-        alarm = clock.due_at
-        while not done():
-            remaining = alarm - workflow.now()
-            if remaining > timedelta(0):
+    async def pin(self, plan: AppealPlan) -> None:
+        self.plan = plan
+        self.calendar = WorkingCalendar.from_snapshot(plan.calendar)
+        self.state.policy, self.state.policy_version = plan.policy.name, plan.policy_version
+
+    def due(self, name: str) -> datetime:
+        clock = self.state.clock(name)
+        assert clock is not None
+        return clock.due_at
+
+    def running(self, *names: str) -> list[Clock]:
+        return [c for c in self.state.clocks if c.running and (not names or c.name in names)]
+
+    # --- The SLA supervisor --------------------------------------------------------------
+
+    async def supervise(self) -> None:
+        """Fire each clock's warnings, breach and escalations on time; one timer at a time."""
+        while self.closed_at is None:
+            alarm = self.next_alarm()
+            seen = self.revision
+            wait = None if alarm is None else alarm.at - workflow.now()
+            if wait is None or wait > timedelta(0):
                 try:
                     await workflow.wait_condition(
-                        done, timeout=remaining, timeout_summary=f"{name} deadline {_utc(alarm)}"
+                        lambda seen=seen: self.revision != seen or self.closed_at is not None,  # type: ignore[misc]
+                        timeout=wait,
+                        timeout_summary=None if alarm is None else self.describe(alarm),
                     )
                 except TimeoutError:
                     pass
                 continue
-            if clock.breached_at is None:
-                clock.breached_at = clock.due_at
-                self.state.sla_breached = True
-                await self.record(
-                    "sla_breached",
-                    f"{name} deadline {_utc(clock.due_at)} missed",
-                    clock=name,
-                    due_at=clock.due_at.isoformat(),
-                )
-            await self.escalate(name)
-            alarm = workflow.now() + self.plan.policy.escalation_interval
-        clock.stopped_at = self.acknowledged_at if name == ACKNOWLEDGE else self.answered_at
+            assert alarm is not None
+            await self.fire(alarm)
 
-    async def escalate(self, clock: str) -> None:
+    def next_alarm(self) -> Alarm | None:
+        alarms = [a for c in self.state.clocks if (a := clocks.next_alarm(c)) is not None]
+        overdue = [c for c in self.state.clocks if c.ticking and c.breached_at is not None]
+        if not overdue:
+            self.escalation_due = None
+        elif self.escalation_due is not None:
+            clock = overdue[0]
+            alarms.append(Alarm(at=self.escalation_due, clock=clock.name, cycle=clock.cycle, kind="escalate"))
+        return min(alarms, key=lambda a: a.at, default=None)
+
+    def describe(self, alarm: Alarm) -> str:
+        return f"{alarm.clock} {alarm.kind} {_utc(alarm.at)}"
+
+    async def fire(self, alarm: Alarm) -> None:
+        assert self.plan is not None and self.calendar is not None
+        clock = next(c for c in self.state.clocks if c.name == alarm.clock and c.cycle == alarm.cycle)
+        if alarm.kind == "warning":
+            assert alarm.mark is not None
+            mark = clock.marks[alarm.mark]
+            mark.sent_at = workflow.now()
+            share = f"{mark.percent}% of the time" if mark.percent else "the commitment date is near"
+            entry = await self.record(
+                "sla_warning",
+                f"{clock.name}: {share} used, due {_utc(clock.due_at)}",
+                clock=clock.name,
+                percent=mark.percent,
+                due_at=clock.due_at.isoformat(),
+            )
+            await self.notify(
+                entry.seq,
+                "warning",
+                self.recipients(mark.notify),
+                f"Appeal {self.state.workflow_id}: {share} — {clock.name} due {_utc(clock.due_at)}",
+                self.appeal.text,
+            )
+        elif alarm.kind == "breach":
+            clock.breached_at = clock.due_at  # the exact moment, whenever the worker got to it
+            self.state.sla_breached = True
+            if self.escalation_due is None:
+                # Notifications go out in working hours; the breach itself is recorded now.
+                self.escalation_due = self.calendar.next_working_moment(clock.due_at)
+            self.revision += 1
+            await self.record(
+                "sla_breached",
+                f"{clock.name} deadline {_utc(clock.due_at)} missed",
+                clock=clock.name,
+                cycle=clock.cycle,
+                due_at=clock.due_at.isoformat(),
+            )
+        else:
+            interval = self.plan.policy.escalation_interval
+            self.escalation_due = self.calendar.next_working_moment(
+                clocks.after(self.calendar, _now(), interval)
+            )
+            await self.escalate(clock)
+
+    async def escalate(self, clock: Clock) -> None:
+        assert self.plan is not None
         ladder = self.state.ladder
         level = min(self.state.escalation_level + 1, len(ladder))
         reminder = level == self.state.escalation_level
+        first = self.state.escalation_level == 0
         self.state.escalation_level = level
-        recipient = ladder[level - 1]
+        recipients = [ladder[level - 1]]
+        if first:  # the policy's breach recipients hear of the first breach too
+            recipients += [r for r in self.recipients(self.plan.policy.breach_notify) if r not in recipients]
         kind = "escalation_reminder" if reminder else "escalated"
         entry = await self.record(
             kind,
-            f"level {level}: {clock} overdue, {recipient.role} notified",
+            f"level {level}: {clock.name} overdue, {recipients[0].role} notified",
             level=level,
-            clock=clock,
-            recipient=recipient.address,
+            clock=clock.name,
+            recipient=recipients[0].address,
         )
         await self.notify(
             entry.seq,
             kind,
-            recipient,
-            f"Overdue appeal {self.state.workflow_id}: {clock} was due "
-            f"{_utc(self.state.clocks[clock].due_at)} (escalation level {level})",
+            recipients,
+            f"Overdue appeal {self.state.workflow_id}: {clock.name} was due "
+            f"{_utc(clock.due_at)} (escalation level {level})",
             f"Executor: {self.state.executor.address if self.state.executor else '-'}\n\n{self.appeal.text}",
         )
+
+    def recipients(self, roles: list[Role]) -> list[Recipient]:
+        found: list[Recipient] = []
+        for role in roles:
+            recipient = self.recipient(role)
+            if recipient is not None and recipient not in found:
+                found.append(recipient)
+        return found
+
+    def recipient(self, role: Role) -> Recipient | None:
+        ladder = self.state.ladder
+        if role == Role.executor:
+            return self.state.executor
+        if role == Role.head:
+            return ladder[0] if ladder else None
+        if role == Role.tsur:
+            return ladder[-1] if ladder else None
+        author = self.appeal.author
+        address = author.contact or author.handle or author.name
+        return Recipient(role="citizen", address=address) if address else None
 
     # --- Recording: timeline, search attributes, storage, notifications ------------------
 
@@ -246,7 +357,8 @@ class AppealWorkflow:
         self.seq += 1
         entry = TimelineEntry(seq=self.seq, at=workflow.now(), kind=kind, summary=summary, data=data)
         self.state.timeline.append(entry)
-        self._publish_search_attributes()
+        projection = self._projection()
+        self._publish_search_attributes(projection)
         workflow.logger.info(summary, extra={"appeal_id": self.state.workflow_id, "kind": kind})
         await workflow.execute_activity_method(
             StorageActivities.record_event,
@@ -257,7 +369,7 @@ class AppealWorkflow:
                 at=entry.at,
                 summary=summary,
                 data=data,
-                projection=self._projection(),
+                projection=projection,
                 appeal=self.appeal if kind == "registered" else None,
             ),
             start_to_close_timeout=timedelta(seconds=30),
@@ -266,9 +378,9 @@ class AppealWorkflow:
         )
         return entry
 
-    async def notify(self, seq: int, kind: str, recipient: Recipient, subject: str, body: str) -> None:
-        try:
-            await workflow.execute_activity_method(
+    async def notify(self, seq: int, kind: str, recipients: list[Recipient], subject: str, body: str) -> None:
+        sends = [
+            workflow.execute_activity_method(
                 NotificationActivities.send_notification,
                 NotificationRequest(
                     workflow_id=self.state.workflow_id,
@@ -282,32 +394,44 @@ class AppealWorkflow:
                 retry_policy=NOTIFY_RETRY,
                 summary=f"notify {recipient.role}",
             )
-        except ActivityError as err:
-            # A lost notification must be visible, not fatal: the clocks go on.
-            await self.record(
-                "notification_failed",
-                f"{kind} to {recipient.address} failed: {err.cause or err}",
-                recipient=recipient.address,
-                notification_seq=seq,
-            )
+            for recipient in recipients
+        ]
+        for recipient, outcome in zip(
+            recipients, await asyncio.gather(*sends, return_exceptions=True), strict=True
+        ):
+            if isinstance(outcome, ActivityError):
+                # A lost notification must be visible, not fatal: the clocks go on.
+                await self.record(
+                    "notification_failed",
+                    f"{kind} to {recipient.address} failed: {outcome.cause or outcome}",
+                    recipient=recipient.address,
+                    notification_seq=seq,
+                )
+            elif isinstance(outcome, BaseException):
+                raise outcome
 
     def _projection(self) -> Projection:
-        clocks = self.state.clocks
+        ack = self.state.clock(ACKNOWLEDGE)
+        answer = next((c for c in reversed(self.state.clocks) if c.name in ANSWER_CLOCKS), None)
         return Projection(
             status=self.state.status,
             executor=self.state.executor.address if self.state.executor else None,
-            ack_deadline=clocks[ACKNOWLEDGE].due_at if ACKNOWLEDGE in clocks else None,
-            answer_deadline=clocks[ANSWER].due_at if ANSWER in clocks else None,
+            ack_deadline=ack.due_at if ack else None,
+            answer_deadline=answer.due_at if answer else None,
             acknowledged_at=self.acknowledged_at,
             answered_at=self.answered_at,
             closed_at=self.closed_at,
             escalation_level=self.state.escalation_level,
             sla_breached=self.state.sla_breached,
+            policy=self.state.policy,
+            policy_version=self.state.policy_version,
+            cycle=self.state.cycle,
+            paused=self.paused_since is not None,
+            clocks=self.state.clocks,
         )
 
-    def _publish_search_attributes(self) -> None:
+    def _publish_search_attributes(self, p: Projection) -> None:
         """Upsert the attributes whose value changed since the last upsert."""
-        p = self._projection()
         wanted: list[tuple[Any, Any]] = [
             (sa.APPEAL_STATUS, p.status.value),
             (sa.APPEAL_CHANNEL, self.appeal.channel.value),
@@ -327,13 +451,18 @@ class AppealWorkflow:
         if updates:
             workflow.upsert_search_attributes(updates)
 
-    # --- Officials act through validated Updates -----------------------------------------
+    # --- Officials and operators act through validated Updates ---------------------------
 
     @workflow.update
-    def acknowledge(self, action: Acknowledge) -> ActionReceipt:
-        self.acknowledged_at = workflow.now()
-        self.state.acknowledged_by = action.by
-        return self._receipt(ACKNOWLEDGE, AppealStatus.in_progress)
+    async def acknowledge(self, action: Acknowledge) -> ActionReceipt:
+        self._acknowledge(action.by)
+        await self.record(
+            "acknowledged",
+            f"acknowledged by {action.by}",
+            by=action.by,
+            on_time=self._stopped_on_time(ACKNOWLEDGE),
+        )
+        return self._receipt(ACKNOWLEDGE)
 
     @acknowledge.validator
     def _check_acknowledge(self, action: Acknowledge) -> None:
@@ -345,14 +474,63 @@ class AppealWorkflow:
             )
 
     @workflow.update
-    def answer(self, action: SubmitAnswer) -> ActionReceipt:
-        now = workflow.now()
-        if self.acknowledged_at is None:  # an answer is also the first reaction
-            self.acknowledged_at = now
-            self.state.acknowledged_by = action.by
-        self.answered_at = now
+    async def interim_answer(self, action: InterimAnswer) -> ActionReceipt:
+        assert self.plan is not None and self.calendar is not None
+        assert self.plan.policy.final_after_interim is not None
+        self._acknowledge(action.by)
+        now = _now()
+        answer = self._stop(ANSWER_CLOCKS)
+        final = clocks.start_clock(
+            self.calendar,
+            FINAL,
+            now,
+            self.plan.policy.final_after_interim,
+            self.plan.policy.thresholds,
+            cycle=self.state.cycle,
+        )
+        self.state.clocks.append(final)
+        self.revision += 1
+        entry = await self.record(
+            "interim_answered",
+            f"interim answer by {action.by}; final answer due {_utc(final.due_at)}",
+            by=action.by,
+            on_time=answer,
+            final_due=final.due_at.isoformat(),
+        )
+        await self.notify(
+            entry.seq, "interim_answer", self.recipients([Role.citizen]), "Промежуточный ответ", action.text
+        )
+        return self._receipt("interim_answer")
+
+    @interim_answer.validator
+    def _check_interim(self, action: InterimAnswer) -> None:
+        self._refuse_if_closed("interim_answer")
+        policy = self._policy()
+        if policy.final_after_interim is None:
+            raise ValueError(
+                f"policy {policy.name} has no interim answers: answer on substance, "
+                "or declare an honest deadline (declare_white_spot)"
+            )
+        if not self.running(ANSWER):
+            raise ValueError("an interim answer is given once, while the first answer is due")
+
+    @workflow.update
+    async def answer(self, action: SubmitAnswer) -> ActionReceipt:
+        self._acknowledge(action.by)
+        self.answered_at = _now()
         self.state.answer = action
-        return self._receipt(ANSWER, AppealStatus.answered)
+        commitment = self.state.clock(COMMITMENT)
+        keeps = commitment is not None and commitment.running
+        on_time = self._stop(ANSWER_CLOCKS)
+        self.state.status = AppealStatus.answered
+        data: dict[str, Any] = {"by": action.by, "on_time": on_time, "attachments": len(action.attachments)}
+        if keeps:
+            data["commitment_kept"] = on_time
+        entry = await self.record("answered", f"answered by {action.by}", **data)
+        await self.notify(
+            entry.seq, "answer", self.recipients([Role.citizen]), "Ответ на обращение", action.text
+        )
+        return self._receipt(ANSWER)
 
     @answer.validator
     def _check_answer(self, action: SubmitAnswer) -> None:
@@ -365,6 +543,339 @@ class AppealWorkflow:
         if not action.text.strip():
             raise ValueError("the answer is empty: write what was done and when")
 
+    @workflow.update
+    async def declare_white_spot(self, action: DeclareWhiteSpot) -> ActionReceipt:
+        assert self.plan is not None and self.calendar is not None
+        self._acknowledge(action.by)
+        now = _now()
+        on_time = self._stop((ANSWER, FINAL))
+        due = self._end_of(action.committed_date)
+        commitment = clocks.start_commitment(
+            self.calendar, now, due, self._reminder(action.committed_date), cycle=self.state.cycle
+        )
+        self.state.clocks.append(commitment)
+        self.state.commitment = Commitment(
+            reason=action.reason, committed_date=action.committed_date, declared_by=action.by
+        )
+        self.revision += 1
+        entry = await self.record(
+            "white_spot_declared",
+            f"honest deadline by {action.by}: solved by {action.committed_date} — {action.reason}",
+            by=action.by,
+            reason=action.reason,
+            committed_date=action.committed_date.isoformat(),
+            on_time=on_time,
+        )
+        await self.notify(
+            entry.seq,
+            "white_spot",
+            self.recipients([Role.citizen]),
+            "Промежуточный ответ: срок решения",
+            f"Решить вопрос в установленный срок невозможно: {action.reason}\n"
+            f"Вопрос будет решён до {action.committed_date:%d.%m.%Y}.",
+        )
+        return self._receipt("declare_white_spot")
+
+    @declare_white_spot.validator
+    def _check_white_spot(self, action: DeclareWhiteSpot) -> None:
+        self._refuse_if_closed("declare_white_spot")
+        if self.answered_at is not None:
+            raise ValueError("the appeal is already answered")
+        current = self.state.clock(COMMITMENT)
+        if current is not None and current.running:
+            raise ValueError("a commitment is already declared: move it with move_commitment")
+        self._check_committed_date(action.committed_date)
+
+    @workflow.update
+    async def move_commitment(self, action: MoveCommitment) -> ActionReceipt:
+        assert self.calendar is not None and self.state.commitment is not None
+        clock = self.state.clock(COMMITMENT)
+        assert clock is not None
+        old = self.state.commitment.committed_date
+        clock.fixed_due = self._end_of(action.new_date)
+        clock.breached_at = None  # a missed commitment stays in the timeline; the new one is watched
+        clock.marks[0].sent_at = None
+        clock.marks[0].at = max(workflow.now(), self._reminder(action.new_date))
+        clocks.reschedule(self.calendar, clock)
+        self.state.commitment.committed_date = action.new_date
+        self.state.commitment.moves.append(
+            {
+                "from": old.isoformat(),
+                "to": action.new_date.isoformat(),
+                "reason": action.reason,
+                "by": action.by,
+            }
+        )
+        self.revision += 1
+        moves = len(self.state.commitment.moves)
+        entry = await self.record(
+            "commitment_moved",
+            f"commitment moved from {old} to {action.new_date} (move {moves}): {action.reason}",
+            by=action.by,
+            previous=old.isoformat(),
+            committed_date=action.new_date.isoformat(),
+            reason=action.reason,
+            move=moves,
+        )
+        await self.notify(
+            entry.seq,
+            "commitment_moved",
+            self.recipients([Role.citizen, Role.head]),
+            "Срок решения перенесён",
+            f"Новый срок: {action.new_date:%d.%m.%Y}. Причина: {action.reason}",
+        )
+        return self._receipt("move_commitment")
+
+    @move_commitment.validator
+    def _check_move(self, action: MoveCommitment) -> None:
+        self._refuse_if_closed("move_commitment")
+        clock = self.state.clock(COMMITMENT)
+        if clock is None or not clock.running or self.state.commitment is None:
+            raise ValueError("there is no commitment to move: declare_white_spot first")
+        limit = self._policy().commitment.max_moves
+        if len(self.state.commitment.moves) >= limit:
+            raise ValueError(
+                f"the commitment was already moved {len(self.state.commitment.moves)} times; "
+                f"policy {self._policy().name} allows {limit}"
+            )
+        if action.new_date == self.state.commitment.committed_date:
+            raise ValueError(f"the commitment is already {action.new_date}")
+        self._check_committed_date(action.new_date)
+
+    @workflow.update
+    async def extend(self, action: Extend) -> ActionReceipt:
+        assert self.calendar is not None
+        clock = self.state.clock(ANSWER)
+        assert clock is not None
+        before = clock.due_at
+        clock.allowed += timedelta(days=action.days)
+        clocks.reschedule(self.calendar, clock)
+        self.state.extended_until = clock.due_at
+        self.revision += 1
+        entry = await self.record(
+            "extended",
+            f"answer deadline extended by {action.days} days to {_utc(clock.due_at)}: {action.reason}",
+            by=action.by,
+            days=action.days,
+            previous_due=before.isoformat(),
+            due_at=clock.due_at.isoformat(),
+            reason=action.reason,
+        )
+        await self.notify(
+            entry.seq,
+            "extension",
+            self.recipients([Role.citizen]),
+            "Срок рассмотрения обращения продлён",
+            f"Срок продлён на {action.days} дн. Причина: {action.reason}",
+        )
+        return self._receipt("extend")
+
+    @extend.validator
+    def _check_extend(self, action: Extend) -> None:
+        self._refuse_if_closed("extend")
+        policy = self._policy()
+        if policy.max_extension is None:
+            raise ValueError(f"policy {policy.name} allows no extension (only 59-ФЗ appeals may be extended)")
+        if self.state.extended_until is not None:
+            raise ValueError(
+                f"the answer deadline was already extended to {self.state.extended_until.isoformat()}; "
+                "59-ФЗ allows one extension"
+            )
+        limit = policy.max_extension
+        if limit.kind != Kind.calendar or limit.scale != "day" or action.days > limit.amount:
+            raise ValueError(f"days: an extension may be at most {limit}, not {action.days} days")
+        clock = self.state.clock(ANSWER)
+        if clock is None or not clock.running or clock.kind != Kind.calendar:
+            raise ValueError("only a running calendar-time answer deadline can be extended")
+
+    @workflow.update
+    async def pause(self, action: PauseClocks) -> ActionReceipt:
+        now = _now()
+        self.paused_since = now
+        for clock in self.running():
+            clocks.pause(clock, now, action.reason)
+        self.state.status = AppealStatus.waiting_for_citizen
+        self.revision += 1
+        await self.record(
+            "paused", f"clocks paused by {action.by}: {action.reason}", by=action.by, reason=action.reason
+        )
+        return self._receipt("pause")
+
+    @pause.validator
+    def _check_pause(self, action: PauseClocks) -> None:
+        self._refuse_if_closed("pause")
+        if self.paused_since is not None:
+            raise ValueError(f"the clocks are already paused since {self.paused_since.isoformat()}")
+        if not self.running():
+            raise ValueError("no clock is running")
+
+    @workflow.update
+    async def resume(self, action: ResumeClocks) -> ActionReceipt:
+        assert self.calendar is not None and self.paused_since is not None
+        now = _now()
+        moved: dict[str, str] = {}
+        for clock in self.running():
+            if clock.paused_since is not None:
+                counted = clocks.resume(self.calendar, clock, now)
+                moved[clock.name] = f"+{counted} → {_utc(clock.due_at)}"
+        if self.escalation_due is not None:
+            self.escalation_due = max(self.escalation_due + (now - self.paused_since), now)
+        self.paused_since = None
+        self.state.status = self._working_status()
+        self.revision += 1
+        await self.record("resumed", f"clocks resumed by {action.by}", by=action.by, moved=moved)
+        return self._receipt("resume")
+
+    @resume.validator
+    def _check_resume(self, action: ResumeClocks) -> None:
+        self._refuse_if_closed("resume")
+        if self.paused_since is None:
+            raise ValueError("the clocks are not paused")
+
+    @workflow.update
+    async def refute(self, action: Refute) -> ActionReceipt:
+        assert self.plan is not None and self.calendar is not None
+        now = _now()
+        self.state.cycle += 1
+        self.answered_at = None
+        self.state.answer = None
+        self.refuted = True
+        policy = self.plan.policy
+        self.state.clocks.append(
+            clocks.start_clock(
+                self.calendar, ANSWER, now, policy.answer, policy.thresholds, cycle=self.state.cycle
+            )
+        )
+        self.state.status = AppealStatus.in_progress
+        self.revision += 1
+        entry = await self.record(
+            "reopened",
+            f"refuted by {action.by}: {action.reason}; "
+            f"answer cycle {self.state.cycle} due {_utc(self.due(ANSWER))}",
+            by=action.by,
+            reason=action.reason,
+            cycle=self.state.cycle,
+            answer_due=self.due(ANSWER).isoformat(),
+        )
+        assert self.state.executor is not None
+        await self.notify(
+            entry.seq,
+            "reopened",
+            [self.state.executor],
+            f"Appeal {self.state.workflow_id} reopened: the citizen refuted the answer",
+            action.reason,
+        )
+        return self._receipt("refute")
+
+    @refute.validator
+    def _check_refute(self, action: Refute) -> None:
+        self._refuse_if_closed("refute")
+        if self.answered_at is None:
+            raise ValueError("there is no answer to refute yet")
+
+    @workflow.update
+    async def repin_policy(self, action: RepinPolicy) -> ActionReceipt:
+        old_version = self.state.policy_version
+        await self.pin(await self.fetch_plan())
+        assert self.plan is not None and self.calendar is not None
+        policy = self.plan.policy
+        durations: dict[str, Duration | None] = {
+            ACKNOWLEDGE: policy.acknowledge,
+            ANSWER: policy.answer,
+            FINAL: policy.final_after_interim,
+        }
+        moved: dict[str, str] = {}
+        for clock in self.running():
+            duration = durations.get(clock.name)
+            if duration is None:
+                continue  # a commitment keeps its date
+            clock.kind, clock.allowed = clocks.allowance(self.calendar, clock.started_at, duration)
+            if clock.name == ANSWER and self.state.extended_until is not None:
+                clock.allowed += self.state.extended_until - clock.due_at  # keep the extension
+            clocks.reschedule(self.calendar, clock)  # paused time is kept on the clock
+            moved[clock.name] = _utc(clock.due_at)
+        self.revision += 1
+        await self.record(
+            "policy_repinned",
+            f"re-pinned by {action.by} to policy {policy.name} ({self.plan.policy_version})",
+            by=action.by,
+            previous_version=old_version,
+            policy=policy.name,
+            policy_version=self.plan.policy_version,
+            due=moved,
+        )
+        return self._receipt("repin_policy")
+
+    @repin_policy.validator
+    def _check_repin(self, action: RepinPolicy) -> None:
+        self._refuse_if_closed("repin_policy")
+        if self.plan is None:
+            raise ValueError("the appeal is not routed yet")
+
+    # --- Helpers for the handlers --------------------------------------------------------
+
+    def _acknowledge(self, by: str) -> None:
+        """The first reaction: an explicit acknowledgment, or any answer before it."""
+        if self.acknowledged_at is not None:
+            return
+        self.acknowledged_at = _now()
+        self.state.acknowledged_by = by
+        self._stop((ACKNOWLEDGE,))
+        self.state.status = self._working_status()
+        self.revision += 1
+
+    def _stop(self, names: tuple[str, ...]) -> bool:
+        """Stop the running clocks of these names; True if all were within their deadline."""
+        now = _now()
+        on_time = True
+        for clock in self.running(*names):
+            clocks.stop(clock, now)
+            on_time = on_time and clock.breached_at is None and now <= clock.due_at
+        if self.paused_since is not None and not self.running():
+            self.paused_since = None
+        self.revision += 1
+        return on_time
+
+    def _stopped_on_time(self, name: str) -> bool:
+        clock = self.state.clock(name)
+        return clock is not None and clock.breached_at is None
+
+    def _working_status(self) -> AppealStatus:
+        if self.paused_since is not None:
+            return AppealStatus.waiting_for_citizen
+        if self.answered_at is not None:
+            return AppealStatus.answered
+        if self.acknowledged_at is not None:
+            return AppealStatus.in_progress
+        return AppealStatus.awaiting_acknowledgment
+
+    def _policy(self) -> SlaPolicy:
+        if self.plan is None:
+            raise ValueError("the appeal is not routed yet; try again in a moment")
+        return self.plan.policy
+
+    def _end_of(self, day: date) -> datetime:
+        """Midnight at the end of `day` in the appeal's time zone: "by that date"."""
+        assert self.calendar is not None
+        return datetime.combine(day + timedelta(days=1), time(0), self.calendar.zone).astimezone(UTC)
+
+    def _reminder(self, day: date) -> datetime:
+        assert self.calendar is not None
+        before = self._policy().commitment.remind_before
+        days = before.whole_working_days
+        if days is not None:
+            return clocks.working_days_before(self.calendar, day, days)
+        return self._end_of(day) - before.length
+
+    def _check_committed_date(self, day: date) -> None:
+        assert self.calendar is not None
+        today = self.calendar.local_date(workflow.now())
+        if day <= today:
+            raise ValueError(f"committed_date: {day} is not in the future (today is {today})")
+        horizon = self._policy().commitment.max_horizon_days
+        if day > today + timedelta(days=horizon):
+            raise ValueError(f"committed_date: {day} is more than {horizon} days ahead")
+
     def _refuse_if_closed(self, action: str) -> None:
         if self.closed_at is not None:
             raise ValueError(
@@ -372,12 +883,12 @@ class AppealWorkflow:
                 f"{self.closed_at.isoformat()}; a closed appeal cannot take '{action}'"
             )
 
-    def _receipt(self, action: str, status: AppealStatus) -> ActionReceipt:
+    def _receipt(self, action: str) -> ActionReceipt:
         return ActionReceipt(
             workflow_id=self.state.workflow_id,
             action=action,
             accepted_at=workflow.now(),
-            status=status,
+            status=self.state.status,
         )
 
     # --- Queries -------------------------------------------------------------------------
@@ -390,7 +901,12 @@ class AppealWorkflow:
     def get_timeline(self) -> list[TimelineEntry]:
         return self.state.timeline
 
-
-def _current_search_attributes() -> list[tuple[Any, Any]]:
-    attributes = workflow.info().typed_search_attributes
-    return [(pair.key, pair.value) for pair in attributes]
+    @workflow.query
+    def get_sla(self) -> list[ClockView]:
+        """Each clock with its start, pauses, warnings, breach, stop and the time left."""
+        if self.calendar is None:
+            return []
+        now = _now()
+        return [
+            ClockView(clock=c, remaining=clocks.remaining(self.calendar, c, now)) for c in self.state.clocks
+        ]

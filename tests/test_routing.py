@@ -1,21 +1,30 @@
-"""Routing rules, SLA policies and the operator-edited config files (pure, tmp files only)."""
+"""Routing rules, planning and the operator-edited config files (pure, tmp files only)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from activities.planning import ROUTING_FILE, SLA_FILE, ConfigError, PlanningActivities, load
+from activities.planning import (
+    CALENDAR_FILE,
+    ROUTING_FILE,
+    SLA_FILE,
+    ConfigError,
+    PlanningActivities,
+    load,
+)
 from appeals.models import AppealInput
 from appeals.records import PlanRequest
 from appeals.routing import RoutingRule, RoutingTable, route
-from appeals.sla import PolicyMatch, PolicySet, SlaPolicy, deadlines, select_policy
+from appeals.sla import PolicySet
+from appeals.working_calendar import CalendarConfig, WorkingCalendar
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+CONFIG_FILES = (SLA_FILE, ROUTING_FILE, CALENDAR_FILE)
 RECEIVED = datetime(2026, 11, 29, 9, 0, tzinfo=timezone(timedelta(hours=5)))
 
 
@@ -41,10 +50,10 @@ def rule(executor: str, **match: Any) -> RoutingRule:
     )
 
 
-def policy(name: str, ack: str = "PT1H", answer: str = "PT8H", **match: Any) -> SlaPolicy:
-    return SlaPolicy.model_validate(
-        {"name": name, "match": match, "acknowledge": ack, "answer": answer, "escalation_interval": "PT1H"}
-    )
+def copy_config(target: Path) -> Path:
+    for name in CONFIG_FILES:
+        (target / name).write_bytes((CONFIG_DIR / name).read_bytes())
+    return target
 
 
 # --- routing ---------------------------------------------------------------------------------
@@ -92,6 +101,7 @@ def test_no_matching_rule_falls_back_to_triage() -> None:
 
     assert chosen.executor.address == "triage"
     assert chosen.rule == "fallback"
+    assert chosen.ladder[0].address == "head-of-triage"
 
 
 def test_an_empty_table_sends_everything_to_the_fallback() -> None:
@@ -105,16 +115,19 @@ def test_a_rule_needs_at_least_one_supervisor() -> None:
         RoutingRule.model_validate({"executor": {"role": "executor", "address": "x"}, "ladder": []})
 
 
+@pytest.mark.parametrize("field", ["channels", "categories", "municipalities"])
+def test_an_empty_match_list_in_a_rule_is_refused(field: str) -> None:
+    with pytest.raises(ValidationError, match=field):
+        rule("nobody", **{field: []})
+
+
+# --- the shipped routing.toml ----------------------------------------------------------------
+
+
 @pytest.fixture(scope="module")
 def shipped_table() -> RoutingTable:
     table, _ = load(CONFIG_DIR / ROUTING_FILE, RoutingTable)
     return table
-
-
-@pytest.fixture(scope="module")
-def shipped_policies() -> PolicySet:
-    policies, _ = load(CONFIG_DIR / SLA_FILE, PolicySet)
-    return policies
 
 
 def test_shipped_routing_sends_perm_roads_from_vk_to_the_city_roads_department(
@@ -142,6 +155,7 @@ def test_shipped_routing_sends_heating_anywhere_to_the_housing_inspection(
     chosen = route(shipped_table, appeal(channel=channel, category="heating", municipality=municipality))
 
     assert chosen.executor.address == "housing-inspection@permkrai.ru"
+    assert chosen.rule == "rule 2"
 
 
 @pytest.mark.parametrize("category", ["stray_dogs", None])
@@ -155,40 +169,10 @@ def test_shipped_routing_sends_unknown_categories_to_tsur_triage(
     assert chosen.ladder[-1].address == "tsur-duty@permkrai.ru"
 
 
-def test_shipped_policy_for_high_priority_vk_is_social_high(shipped_policies: PolicySet) -> None:
-    chosen = select_policy(shipped_policies, appeal(channel="vk", priority="high"))
-
-    assert chosen.name == "social-high"
-    assert chosen.acknowledge == timedelta(hours=1)
-    assert chosen.answer == timedelta(hours=4)
+# --- planning --------------------------------------------------------------------------------
 
 
-def test_shipped_policy_for_normal_vk_is_social(shipped_policies: PolicySet) -> None:
-    chosen = select_policy(shipped_policies, appeal(channel="vk"))
-
-    assert (chosen.name, chosen.answer) == ("social", timedelta(hours=8))
-
-
-@pytest.mark.parametrize("channel", ["pos", "written", "email", "phone"])
-def test_shipped_policy_for_written_channels_is_59_fz(shipped_policies: PolicySet, channel: str) -> None:
-    chosen = select_policy(shipped_policies, appeal(channel=channel, priority="high"))
-
-    assert chosen.name == "59-fz"
-    assert chosen.acknowledge == timedelta(days=3)
-    assert chosen.answer == timedelta(days=30)
-
-
-def test_shipped_policy_for_the_website(shipped_policies: PolicySet) -> None:
-    chosen = select_policy(shipped_policies, appeal(channel="website"))
-
-    assert (chosen.name, chosen.acknowledge, chosen.answer) == (
-        "website",
-        timedelta(days=1),
-        timedelta(days=8),
-    )
-
-
-async def test_plan_appeal_combines_route_policy_and_deadlines() -> None:
+async def test_plan_appeal_pins_route_policy_version_and_calendar() -> None:
     planning = PlanningActivities(CONFIG_DIR)
 
     plan = await planning.plan_appeal(
@@ -196,116 +180,46 @@ async def test_plan_appeal_combines_route_policy_and_deadlines() -> None:
     )
 
     assert plan.route.executor.address == "housing-inspection@permkrai.ru"
+    assert plan.route.ladder[0].address == "head-housing@permkrai.ru"
     assert plan.policy.name == "59-fz"
-    assert plan.deadlines.answer == RECEIVED + timedelta(days=30)
     assert plan.policy_version == planning.check()
-    assert plan.policy_version.startswith("sla:") and " routing:" in plan.policy_version
+    assert plan.policy_version.startswith("sla:")
+    assert " routing:" in plan.policy_version and " calendar:" in plan.policy_version
+    assert plan.calendar.zone == "Asia/Yekaterinburg"
+    assert RECEIVED.year in plan.calendar.years
+    # The snapshot is a working calendar on its own, with the holidays of the year pinned.
+    pinned = WorkingCalendar.from_snapshot(plan.calendar)
+    assert pinned.zone_name == "Asia/Yekaterinburg"
+    assert not pinned.is_working_day(date(2026, 11, 4))  # Unity Day
+    assert pinned.is_working_day(date(2026, 11, 30))
 
 
-def test_the_version_changes_when_a_file_changes(tmp_path: Path) -> None:
-    for name in (SLA_FILE, ROUTING_FILE):
-        (tmp_path / name).write_bytes((CONFIG_DIR / name).read_bytes())
-    planning = PlanningActivities(tmp_path)
-    before = planning.check()
-
-    sla = tmp_path / SLA_FILE
-    sla.write_text(sla.read_text(encoding="utf-8").replace('answer = "PT4H"', 'answer = "PT3H"'), "utf-8")
-
-    assert planning.check() != before
-
-
-# --- deadlines -------------------------------------------------------------------------------
-
-
-def test_deadlines_are_counted_from_receipt() -> None:
-    chosen = policy("p", ack="PT1H", answer="P30D")
-
-    due = deadlines(chosen, RECEIVED)
-
-    assert due.acknowledge == datetime(2026, 11, 29, 10, 0, tzinfo=timezone(timedelta(hours=5)))
-    assert due.answer == datetime(2026, 12, 29, 9, 0, tzinfo=timezone(timedelta(hours=5)))
-
-
-def test_deadlines_stay_timezone_aware_and_are_the_same_instant_in_any_zone() -> None:
-    chosen = policy("p", ack="PT90M", answer="P3DT4H")
-
-    local = deadlines(chosen, RECEIVED)
-    utc = deadlines(chosen, RECEIVED.astimezone(UTC))
-
-    assert local.acknowledge.tzinfo is not None and local.answer.tzinfo is not None
-    assert local.acknowledge == utc.acknowledge == datetime(2026, 11, 29, 5, 30, tzinfo=UTC)
-    assert local.answer == utc.answer == datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
-
-
-def test_acknowledge_and_answer_may_be_due_together() -> None:
-    chosen = policy("p", ack="PT4H", answer="PT4H")
-
-    due = deadlines(chosen, RECEIVED)
-
-    assert due.acknowledge == due.answer
-
-
-# --- policy validation -----------------------------------------------------------------------
-
-
-def test_the_first_matching_policy_wins() -> None:
-    policies = PolicySet(
-        policies=[
-            policy("vk-high", answer="PT2H", channels=["vk"], priorities=["high"]),
-            policy("vk", answer="PT8H", channels=["vk"]),
-            policy("default", answer="P30D"),
-        ]
+async def test_plan_appeal_pins_the_zone_of_the_municipality() -> None:
+    plan = await PlanningActivities(CONFIG_DIR).plan_appeal(
+        PlanRequest(appeal=appeal(channel="written", municipality="Якутск"))
     )
 
-    assert select_policy(policies, appeal(channel="vk", priority="high")).name == "vk-high"
-    assert select_policy(policies, appeal(channel="vk")).name == "vk"
-    assert select_policy(policies, appeal(channel="ok", priority="high")).name == "default"
+    assert plan.calendar.zone == "Asia/Yakutsk"
+    assert plan.route.rule == "fallback"
 
 
-def test_a_policy_set_must_end_with_a_catch_all() -> None:
-    with pytest.raises(ValidationError, match="catch-all"):
-        PolicySet(policies=[policy("default"), policy("vk", channels=["vk"])])
+async def test_plan_appeal_covers_now_when_re_pinning_a_year_later() -> None:
+    now = RECEIVED + timedelta(days=400)
 
+    plan = await PlanningActivities(CONFIG_DIR).plan_appeal(PlanRequest(appeal=appeal(), now=now))
 
-def test_a_policy_set_must_not_be_empty() -> None:
-    with pytest.raises(ValidationError):
-        PolicySet(policies=[])
-
-
-def test_an_empty_match_list_is_not_a_catch_all() -> None:
-    try:
-        policies = PolicySet(policies=[policy("nothing", channels=[])])
-    except ValidationError:
-        return  # refused at load time: fine
-    assert select_policy(policies, appeal()).name == "nothing"
-
-
-@pytest.mark.parametrize("field", ["acknowledge", "answer", "escalation_interval"])
-@pytest.mark.parametrize("value", ["PT0S", "-PT1H"])
-def test_a_policy_refuses_non_positive_durations(field: str, value: str) -> None:
-    data = {"name": "p", "acknowledge": "PT1H", "answer": "PT8H", "escalation_interval": "PT1H"}
-    data[field] = value
-
-    with pytest.raises(ValidationError, match=f"{field} must be a positive duration"):
-        SlaPolicy.model_validate(data)
-
-
-def test_a_policy_refuses_an_answer_due_before_the_acknowledgment() -> None:
-    with pytest.raises(ValidationError, match="answer must not be due before acknowledge"):
-        policy("p", ack="P3D", answer="P1D")
-
-
-def test_a_policy_refuses_unknown_match_fields() -> None:
-    with pytest.raises(ValidationError, match="Extra inputs"):
-        PolicyMatch.model_validate({"channel": ["vk"]})
+    assert {RECEIVED.year, now.year} <= set(plan.calendar.years)
 
 
 # --- config files ----------------------------------------------------------------------------
 
 
-def test_shipped_config_loads_with_a_stable_short_version() -> None:
-    _, first = load(CONFIG_DIR / SLA_FILE, PolicySet)
-    _, again = load(CONFIG_DIR / SLA_FILE, PolicySet)
+@pytest.mark.parametrize(
+    ("name", "model"), [(SLA_FILE, PolicySet), (ROUTING_FILE, RoutingTable), (CALENDAR_FILE, CalendarConfig)]
+)
+def test_shipped_config_loads_with_a_stable_short_version(name: str, model: type[Any]) -> None:
+    _, first = load(CONFIG_DIR / name, model)
+    _, again = load(CONFIG_DIR / name, model)
 
     assert first == again
     assert len(first) == 12 and int(first, 16) >= 0
@@ -322,21 +236,27 @@ def test_load_reports_invalid_toml_naming_the_file(tmp_path: Path) -> None:
     assert "line 2" in str(error.value)
 
 
+DEFAULTS = (
+    "[defaults]\n"
+    'rework = "3 working days"\n'
+    'feedback_window = "2 calendar days"\n'
+    'escalation_interval = "1 working hour"\n'
+    'breach_notify = ["head", "tsur"]\n'
+    'thresholds = [{ percent = 50, notify = ["executor"] }]\n'
+    "\n"
+)
+CATCH_ALL = '[[policies]]\nname = "default"\nacknowledge = "3 calendar days"\nanswer = "30 calendar days"\n'
+
+
 def test_load_reports_a_validation_error_with_the_field_path(tmp_path: Path) -> None:
     bad = tmp_path / "sla.toml"
     bad.write_text(
-        "[[policies]]\n"
+        DEFAULTS + "[[policies]]\n"
         'name = "social"\n'
         'match = { channels = ["myspace"] }\n'
         'acknowledge = "an hour"\n'
-        'answer = "PT8H"\n'
-        'escalation_interval = "PT1H"\n'
-        "\n"
-        "[[policies]]\n"
-        'name = "default"\n'
-        'acknowledge = "P3D"\n'
-        'answer = "P30D"\n'
-        'escalation_interval = "P1D"\n',
+        'answer = "8 working hours"\n'
+        "\n" + CATCH_ALL,
         encoding="utf-8",
     )
 
@@ -346,14 +266,15 @@ def test_load_reports_a_validation_error_with_the_field_path(tmp_path: Path) -> 
     message = str(error.value)
     assert message.startswith(f"{bad}: ")
     assert "policies.0.match.channels.0: " in message
-    assert "policies.0.acknowledge: " in message
+    assert "policies.0.acknowledge: " in message and "'an hour' is not a duration" in message
+    assert "policies.1" not in message
 
 
 def test_load_reports_a_whole_file_rule_as_the_file(tmp_path: Path) -> None:
     bad = tmp_path / "sla.toml"
     bad.write_text(
-        '[[policies]]\nname = "vk"\nmatch = { channels = ["vk"] }\n'
-        'acknowledge = "PT1H"\nanswer = "PT8H"\nescalation_interval = "PT1H"\n',
+        DEFAULTS + '[[policies]]\nname = "vk"\nmatch = { channels = ["vk"] }\n'
+        'acknowledge = "1 working hour"\nanswer = "8 working hours"\n',
         encoding="utf-8",
     )
 
@@ -364,12 +285,33 @@ def test_load_reports_a_whole_file_rule_as_the_file(tmp_path: Path) -> None:
 def test_load_reports_a_policy_rule_with_the_policy_index(tmp_path: Path) -> None:
     bad = tmp_path / "sla.toml"
     bad.write_text(
-        '[[policies]]\nname = "default"\nacknowledge = "P3D"\nanswer = "P1D"\nescalation_interval = "P1D"\n',
+        DEFAULTS + CATCH_ALL + "thresholds = [\n"
+        '  { percent = 75, notify = ["executor"] },\n'
+        '  { percent = 50, notify = ["executor"] },\n'
+        "]\n",
         encoding="utf-8",
     )
 
-    with pytest.raises(ConfigError, match=r"policies\.0: .*answer must not be due before acknowledge"):
+    with pytest.raises(ConfigError, match=r"policies\.0: .*thresholds must be in increasing order"):
         load(bad, PolicySet)
+
+
+def test_load_reports_a_field_missing_from_policy_and_defaults(tmp_path: Path) -> None:
+    bad = tmp_path / "sla.toml"
+    bad.write_text(DEFAULTS.replace('rework = "3 working days"\n', "") + CATCH_ALL, encoding="utf-8")
+
+    with pytest.raises(ConfigError, match=r"policies\.0\.rework: Field required"):
+        load(bad, PolicySet)
+
+
+def test_load_reports_a_bad_default_under_defaults(tmp_path: Path) -> None:
+    bad = tmp_path / "sla.toml"
+    bad.write_text(DEFAULTS.replace('"3 working days"', '"soon"') + CATCH_ALL, encoding="utf-8")
+
+    with pytest.raises(ConfigError) as error:
+        load(bad, PolicySet)
+
+    assert "defaults.rework: " in str(error.value)
 
 
 def test_load_reports_a_routing_error_with_the_field_path(tmp_path: Path) -> None:
@@ -383,9 +325,26 @@ def test_load_reports_a_routing_error_with_the_field_path(tmp_path: Path) -> Non
         load(bad, RoutingTable)
 
     message = str(error.value)
+    assert message.startswith(f"{bad}: ")
     assert "rules.0.executor.address: Field required" in message
     assert "rules.0.ladder: " in message
     assert "fallback: Field required" in message
+
+
+def test_load_reports_a_calendar_error_with_the_field_path(tmp_path: Path) -> None:
+    bad = tmp_path / "calendar.toml"
+    bad.write_text(
+        '[municipality_zones]\n"Пермь" = "Asia/Perm"\n\n[hours.mon]\nstart = "18:00"\nend = "09:00"\n',
+        encoding="utf-8",
+    )
+
+    with pytest.raises(ConfigError) as error:
+        load(bad, CalendarConfig)
+
+    message = str(error.value)
+    assert message.startswith(f"{bad}: ")
+    assert "municipality_zones: " in message and "'Asia/Perm'" in message
+    assert "hours.mon: " in message
 
 
 def test_load_reports_a_missing_file(tmp_path: Path) -> None:
@@ -393,9 +352,57 @@ def test_load_reports_a_missing_file(tmp_path: Path) -> None:
         load(tmp_path / "nope.toml", PolicySet)
 
 
-def test_a_broken_config_fails_the_worker_check(tmp_path: Path) -> None:
-    (tmp_path / SLA_FILE).write_bytes((CONFIG_DIR / SLA_FILE).read_bytes())
-    (tmp_path / ROUTING_FILE).write_text("rules = 3\n", encoding="utf-8")
+@pytest.mark.parametrize(
+    ("name", "old", "new"),
+    [
+        (SLA_FILE, 'answer = "4 working hours"', 'answer = "3 working hours"'),
+        (ROUTING_FILE, "head-roads@gorodperm.ru", "head-roads-2@gorodperm.ru"),
+        (CALENDAR_FILE, "extra_days_off = []", "extra_days_off = [2027-06-21]"),
+    ],
+)
+def test_the_version_changes_when_a_file_changes(tmp_path: Path, name: str, old: str, new: str) -> None:
+    planning = PlanningActivities(copy_config(tmp_path))
+    before = planning.check()
+    edited = tmp_path / name
+    text = edited.read_text(encoding="utf-8")
+    assert old in text
+    edited.write_text(text.replace(old, new), encoding="utf-8")
 
-    with pytest.raises(ConfigError, match=ROUTING_FILE):
+    after = planning.check()
+
+    assert after != before
+    changed = [part for part, was in zip(after.split(), before.split(), strict=True) if part != was]
+    assert [part.split(":")[0] for part in changed] == [name.removesuffix(".toml")]
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        (ROUTING_FILE, "rules = 3\n"),
+        (SLA_FILE, "[[policies]]\n"),
+        (CALENDAR_FILE, 'default_zone = "Mars/Olympus"\n'),
+        (CALENDAR_FILE, "[hours\n"),
+    ],
+)
+def test_a_broken_config_fails_the_worker_check(tmp_path: Path, name: str, content: str) -> None:
+    copy_config(tmp_path)
+    (tmp_path / name).write_text(content, encoding="utf-8")
+
+    with pytest.raises(ConfigError, match=name):
         PlanningActivities(tmp_path).check()
+
+
+def test_a_missing_calendar_file_fails_the_worker_check(tmp_path: Path) -> None:
+    copy_config(tmp_path)
+    (tmp_path / CALENDAR_FILE).unlink()
+
+    with pytest.raises(ConfigError, match=f"{CALENDAR_FILE}: file not found"):
+        PlanningActivities(tmp_path).check()
+
+
+async def test_a_broken_calendar_fails_planning_too(tmp_path: Path) -> None:
+    copy_config(tmp_path)
+    (tmp_path / CALENDAR_FILE).write_text('default_zone = "Mars/Olympus"\n', encoding="utf-8")
+
+    with pytest.raises(ConfigError, match=r"default_zone: .*Mars/Olympus"):
+        await PlanningActivities(tmp_path).plan_appeal(PlanRequest(appeal=appeal()))
