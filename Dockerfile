@@ -21,7 +21,7 @@ COPY appeals ./appeals
 COPY stack ./stack
 COPY workflows ./workflows
 COPY activities ./activities
-COPY worker.py starter.py ./
+COPY worker.py starter.py appealctl.py ./
 COPY config ./config
 RUN pip install --no-cache-dir .
 

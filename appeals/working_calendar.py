@@ -458,6 +458,9 @@ class WorkingCalendar:
         notes: list[DayNote] = []
         reasons: list[str] = []
         d, last = self._local_date(begin), self._local_date(deadline)
+        plain = (begin.astimezone(self.zone).replace(tzinfo=None) + duration).date()
+        if not working:
+            d = plain  # wall-clock time runs through weekends; only the landing day can move it
         while d <= last:
             note = self._day(d).note
             if note.kind is not DayKind.working:
@@ -469,7 +472,6 @@ class WorkingCalendar:
                 reasons.append(f"{d.isoformat()} shortened pre-holiday day (-{_fmt_td(hours)})")
             d += timedelta(days=1)
         if not working:
-            plain = (begin.astimezone(self.zone).replace(tzinfo=None) + duration).date()
             if plain != last:
                 reasons.append(
                     f"calendar deadline {plain.isoformat()} is a non-working day: "
@@ -477,7 +479,7 @@ class WorkingCalendar:
                 )
         mode = "working time" if working else "calendar time"
         local = deadline.astimezone(self.zone)
-        reasons.append(f"deadline {local.isoformat()} ({self.zone_name}) after {duration} of {mode}")
+        reasons.append(f"deadline {local.isoformat()} ({self.zone_name}) after {_fmt_td(duration)} of {mode}")
         return Explanation(
             zone=self.zone_name,
             start=begin,

@@ -1,0 +1,43 @@
+""" "When is this due?" — the operator's question, answered with the reasoning.
+
+Uses the same files, calendar and clock arithmetic as the workflow, so the answer
+is the deadline an appeal started at that instant would get.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from activities.planning import CALENDAR_FILE, SLA_FILE, load
+from appeals import clocks
+from appeals.durations import Duration
+from appeals.sla import PolicySet
+from appeals.working_calendar import CalendarConfig, Explanation, WorkingCalendar
+
+CLOCKS = ("acknowledge", "answer", "final_after_interim", "redirect", "rework", "feedback_window")
+
+
+def duration_of(config_dir: Path, policy: str, clock: str) -> Duration:
+    policies, _ = load(config_dir / SLA_FILE, PolicySet)
+    chosen = policies.named(policy)
+    if clock not in CLOCKS:
+        raise KeyError(f"unknown clock {clock!r}; choose one of {', '.join(CLOCKS)}")
+    duration = getattr(chosen, clock)
+    if duration is None:
+        raise KeyError(f"policy {policy} has no {clock} clock")
+    return duration  # type: ignore[no-any-return]
+
+
+def explain(config_dir: Path, start: datetime, duration: Duration, municipality: str | None) -> Explanation:
+    config, _ = load(config_dir / CALENDAR_FILE, CalendarConfig)
+    calendar = WorkingCalendar.for_municipality(config, municipality)
+    kind, amount = clocks.allowance(calendar, start, duration)
+    explanation = calendar.explain(start, amount, working=kind == "working")
+    if duration.whole_working_days is not None:
+        explanation.reasons.insert(
+            0,
+            f"{duration}: to the end of the {duration.whole_working_days}th working day after "
+            f"{calendar.local_date(start).isoformat()}: {amount.total_seconds() / 3600:g} working hours",
+        )
+    return explanation

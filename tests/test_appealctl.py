@@ -1,0 +1,62 @@
+"""`appealctl.py deadline`: the operator's "when is this due?", as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def appealctl(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "appealctl.py", *args], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_a_social_answer_asked_on_new_years_eve_is_due_after_the_holidays():
+    done = appealctl(
+        "deadline", "--start", "2026-12-31T16:00+05:00", "--policy", "social", "--clock", "answer"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "deadline   2027-01-11T18:00:00+05:00" in done.stdout
+    assert "2026-12-31 day off: Выходной (перенесено с 04.01.2026)" in done.stdout
+    assert "2027-01-07 holiday: Рождество Христово" in done.stdout
+
+
+def test_a_59_fz_deadline_on_a_holiday_moves_to_the_next_working_day_as_json():
+    done = appealctl(
+        "deadline", "--start", "2026-12-02T10:00+05:00", "--duration", "30 calendar days", "--json"
+    )
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["deadline_local"] == "2027-01-11T09:00:00+05:00"
+    assert any("2027-01-01 is a non-working day" in line for line in answer["reasons"])
+
+
+def test_the_zone_follows_the_municipality():
+    perm = appealctl("deadline", "--start", "2026-11-13T12:00Z", "--duration", "2 working hours")
+    moscow = appealctl(
+        "deadline",
+        "--start",
+        "2026-11-13T12:00Z",
+        "--duration",
+        "2 working hours",
+        "--municipality",
+        "Москва",
+    )
+    assert "deadline   2026-11-16T10:00:00+05:00" in perm.stdout  # Friday 17:00 in Perm
+    assert "deadline   2026-11-13T17:00:00+03:00" in moscow.stdout  # Friday 15:00 in Moscow
+
+
+def test_mistakes_are_explained_without_a_traceback():
+    unknown = appealctl("deadline", "--start", "2026-11-30T10:00+05:00", "--policy", "nope")
+    assert unknown.returncode == 2 and "no policy named 'nope'; known: social-high" in unknown.stderr
+    naive = appealctl("deadline", "--start", "2026-11-30T10:00", "--duration", "1 hour")
+    assert naive.returncode == 2 and "has no UTC offset" in naive.stderr
+    vague = appealctl("deadline", "--start", "2026-11-30T10:00+05:00", "--duration", "soon")
+    assert vague.returncode == 2 and "'soon' is not a duration" in vague.stderr
+    for done in (unknown, naive, vague):
+        assert "Traceback" not in done.stderr
