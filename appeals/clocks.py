@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
@@ -20,6 +21,7 @@ from appeals.sla import Role, Threshold
 
 class Calendar(Protocol):
     zone_name: str
+    zone: ZoneInfo
 
     def add_working_time(self, start: datetime, duration: timedelta) -> datetime: ...
     def working_time_between(self, a: datetime, b: datetime) -> timedelta: ...
@@ -103,7 +105,19 @@ def working_days_before(cal: Calendar, day: date, days: int) -> datetime:
 
 
 def after(cal: Calendar, start: datetime, duration: Duration) -> datetime:
-    """The instant `duration` after `start`: working time on the calendar, or wall-clock time."""
+    """The instant `duration` after `start`, for intervals (escalations, feedback windows).
+
+    Unlike a deadline, "1 working day" here means the same time on the next working day.
+    """
+    days = duration.whole_working_days
+    if days is not None:
+        day = cal.local_date(start)
+        for _ in range(days):
+            day += timedelta(days=1)
+            while not cal.is_working_day(day):
+                day += timedelta(days=1)
+        same_time = start.astimezone(cal.zone).timetz()
+        return cal.next_working_moment(datetime.combine(day, same_time))
     kind, amount = allowance(cal, start, duration)
     if kind == Kind.working:
         return cal.add_working_time(start, amount)

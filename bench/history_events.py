@@ -15,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
 from activities import db
@@ -23,9 +24,30 @@ from stack.client import DATA_CONVERTER
 from stack.embedded import EmbeddedPostgres
 from stack.logs import configure
 from tests.conftest import running_worker
-from tests.scenarios import escalated_path, happy_path
+from tests.scenarios import escalated_path, happy_path, thirty_day_path
 
-JOURNEYS = {"happy_path": happy_path, "escalated_path": escalated_path}
+JOURNEYS = {
+    "happy_path": happy_path,
+    "escalated_path": escalated_path,
+    "thirty_day_path": thirty_day_path,
+}
+
+
+def max_pending_timers(history: WorkflowHistory) -> int:
+    """The most durable timers the appeal held between two workflow tasks.
+
+    Within one task a timer may be started and the old one cancelled; what the server holds
+    is the count once the task's commands are applied.
+    """
+    pending = peak = 0
+    for event in history.events:
+        if event.event_type == EventType.EVENT_TYPE_TIMER_STARTED:
+            pending += 1
+        elif event.event_type in (EventType.EVENT_TYPE_TIMER_FIRED, EventType.EVENT_TYPE_TIMER_CANCELED):
+            pending -= 1
+        elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
+            peak = max(peak, pending)
+    return peak
 
 
 async def main(record: Path | None) -> None:
@@ -45,7 +67,8 @@ async def main(record: Path | None) -> None:
                 history = await handle.fetch_history()
             await env.shutdown()
             kinds = Counter(EventType.Name(e.event_type).removeprefix("EVENT_TYPE_") for e in history.events)
-            print(f"{name}: {len(history.events)} events")
+            timers = max_pending_timers(history)
+            print(f"{name}: {len(history.events)} events, at most {timers} timer(s) pending")
             for kind, n in kinds.most_common():
                 print(f"    {n:3d}  {kind}")
             if record:

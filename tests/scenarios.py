@@ -15,7 +15,14 @@ from datetime import datetime, time, timedelta
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from appeals.models import Acknowledge, AppealInput, SubmitAnswer
+from appeals.models import (
+    Acknowledge,
+    AppealInput,
+    DeclareWhiteSpot,
+    PauseClocks,
+    ResumeClocks,
+    SubmitAnswer,
+)
 from appeals.state import AppealResult, AppealState
 from appeals.working_calendar import CalendarConfig, WorkingCalendar
 from stack.settings import REPO_ROOT
@@ -127,4 +134,34 @@ async def escalated_path(env: WorkflowEnvironment, task_queue: str) -> WorkflowH
     await wait_for(handle, lambda s: s.escalation_level == 3)
     await handle.execute_update(AppealWorkflow.answer, SubmitAnswer(by="ivanov", text=ANSWER_TEXT))
     await sit_out_feedback_window(env, handle)
+    return handle
+
+
+async def thirty_day_path(env: WorkflowEnvironment, task_queue: str) -> WorkflowHandle:
+    """A 59-ФЗ appeal over a month: a pause, an honest deadline missed, two escalations.
+
+    Monday 09:00 received by ПОС, acknowledged 10:00; paused Tuesday 10:00 to Thursday 10:00
+    for the citizen's clarification; on day 10 the executor commits to day 24 (a Thursday);
+    the date passes, level 1 goes out Friday 09:00 and level 2 Monday 09:00; answered Monday
+    10:00; closed after the 7-day feedback window.
+    """
+    monday = await to_monday_morning(env)
+    handle = await start(env.client, task_queue, make_appeal(monday, channel="pos", category="heating"))
+    why = "Нужна замена участка теплотрассы, работы возможны только после отопительного сезона"
+    await advance_to(env, monday + timedelta(hours=1))
+    await handle.execute_update(AppealWorkflow.acknowledge, Acknowledge(by="ivanov"))
+    await advance_to(env, monday + timedelta(days=1, hours=1))
+    await handle.execute_update(AppealWorkflow.pause, PauseClocks(by="ivanov", reason=why))
+    await advance_to(env, monday + timedelta(days=3, hours=1))
+    await handle.execute_update(AppealWorkflow.resume, ResumeClocks(by="ivanov"))
+    await advance_to(env, monday + timedelta(days=10, hours=1))
+    committed = PERM.local_date(monday) + timedelta(days=24)
+    await handle.execute_update(
+        AppealWorkflow.declare_white_spot, DeclareWhiteSpot(by="ivanov", reason=why, committed_date=committed)
+    )
+    await advance_to(env, monday + timedelta(days=28, hours=1))
+    await wait_for(handle, lambda s: s.escalation_level == 2)
+    await handle.execute_update(AppealWorkflow.answer, SubmitAnswer(by="ivanov", text=ANSWER_TEXT))
+    await advance(env, timedelta(days=7, minutes=1))
+    await handle.result()
     return handle

@@ -268,10 +268,10 @@ class AppealWorkflow:
             assert alarm.mark is not None
             mark = clock.marks[alarm.mark]
             mark.sent_at = workflow.now()
-            share = f"{mark.percent}% of the time" if mark.percent else "the commitment date is near"
+            share = f"{mark.percent}% of the time used" if mark.percent else "the commitment date is near"
             entry = await self.record(
                 "sla_warning",
-                f"{clock.name}: {share} used, due {_utc(clock.due_at)}",
+                f"{clock.name}: {share}, due {_utc(clock.due_at)}",
                 clock=clock.name,
                 percent=mark.percent,
                 due_at=clock.due_at.isoformat(),
