@@ -26,7 +26,7 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 log = logs.get(__name__)
 
 
-class PermanentNotificationError(Exception):
+class PermanentDeliveryError(Exception):
     """The receiver refused the notification for good; retrying cannot help."""
 
 
@@ -56,40 +56,44 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + mac.hexdigest()
 
 
-class WebhookNotifier:
-    name = "webhook"
+class SignedWebhook:
+    """POSTs JSON signed with HMAC-SHA256, with an Idempotency-Key header."""
 
     def __init__(self, url: str, secret: str, timeout: float = 10.0) -> None:
-        self._url = url
+        self.url = url
         self._secret = secret
         self._timeout = aiohttp.ClientTimeout(total=timeout)
 
-    async def send(self, notification: NotificationRequest) -> None:
-        body = json.dumps(
-            {
-                "idempotency_key": notification.idempotency_key,
-                **notification.model_dump(mode="json"),
-            },
-            ensure_ascii=False,
-        ).encode()
+    async def post(self, idempotency_key: str, payload: dict[str, object]) -> None:
+        body = json.dumps({"idempotency_key": idempotency_key, **payload}, ensure_ascii=False).encode()
         timestamp = str(int(time.time()))
         headers = {
             "Content-Type": "application/json; charset=utf-8",
-            IDEMPOTENCY_HEADER: notification.idempotency_key,
+            IDEMPOTENCY_HEADER: idempotency_key,
             TIMESTAMP_HEADER: timestamp,
             SIGNATURE_HEADER: sign(self._secret, timestamp, body),
         }
         async with (
             aiohttp.ClientSession(timeout=self._timeout) as session,
-            session.post(self._url, data=body, headers=headers) as response,
+            session.post(self.url, data=body, headers=headers) as response,
         ):
             if response.status < 300:
                 return
             detail = (await response.text())[:300]
-            message = f"webhook {self._url} answered {response.status}: {detail}"
+            message = f"webhook {self.url} answered {response.status}: {detail}"
             if 400 <= response.status < 500 and response.status not in (408, 425, 429):
-                raise PermanentNotificationError(message)
+                raise PermanentDeliveryError(message)
             raise ConnectionError(message)
+
+
+class WebhookNotifier:
+    name = "webhook"
+
+    def __init__(self, url: str, secret: str, timeout: float = 10.0) -> None:
+        self._webhook = SignedWebhook(url, secret, timeout)
+
+    async def send(self, notification: NotificationRequest) -> None:
+        await self._webhook.post(notification.idempotency_key, notification.model_dump(mode="json"))
 
 
 def from_settings(settings: Settings) -> Notifier:

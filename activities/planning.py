@@ -44,9 +44,7 @@ def load(path: Path, model: type[M]) -> tuple[M, str]:
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML: {err}") from None
     except ValidationError as err:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(file)'}: {e['msg']}" for e in err.errors()
-        )
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(file)'}: {e['msg']}" for e in err.errors())
         raise ConfigError(f"{path}: {problems}") from None
     return parsed, hashlib.sha256(raw).hexdigest()[:12]
 

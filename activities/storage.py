@@ -35,6 +35,8 @@ _PROJECT = """
 UPDATE appeals SET status = $3, executor = $4, ack_deadline = $5, answer_deadline = $6,
        acknowledged_at = $7, answered_at = $8, closed_at = $9, escalation_level = $10,
        sla_breached = $11, policy = $12, policy_version = $13, cycle = $14, paused = $15,
+       formal_rejections = $16, redirects = $17, incident_id = $18, duplicate_of = $19,
+       category = COALESCE($20, category), municipality = COALESCE($21, municipality),
        last_event_seq = $2, updated_at = now()
 WHERE workflow_id = $1 AND last_event_seq < $2
 """
@@ -90,10 +92,14 @@ class StorageActivities:
                     p.policy_version,
                     p.cycle,
                     p.paused,
+                    p.formal_rejections,
+                    p.redirects,
+                    p.incident_id,
+                    p.duplicate_of,
+                    p.category,
+                    p.municipality,
                 )
-                await conn.executemany(
-                    _CLOCK, [_clock_row(event.workflow_id, event.seq, c) for c in p.clocks]
-                )
+                await conn.executemany(_CLOCK, [_clock_row(event.workflow_id, event.seq, c) for c in p.clocks])
         except (
             asyncpg.ForeignKeyViolationError,
             asyncpg.UniqueViolationError,  # the same source appeal under another workflow id

@@ -142,9 +142,7 @@ def start_clock(
     return reschedule(cal, clock)
 
 
-def start_commitment(
-    cal: Calendar, start: datetime, due: datetime, remind_at: datetime, *, cycle: int
-) -> Clock:
+def start_commitment(cal: Calendar, start: datetime, due: datetime, remind_at: datetime, *, cycle: int) -> Clock:
     clock = Clock(
         name="commitment",
         cycle=cycle,

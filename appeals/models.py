@@ -42,8 +42,25 @@ class AppealStatus(StrEnum):
     awaiting_acknowledgment = "awaiting_acknowledgment"
     in_progress = "in_progress"
     waiting_for_citizen = "waiting_for_citizen"
-    answered = "answered"
+    in_moderation = "in_moderation"  # a ЦУР moderator must accept the answer
+    rework = "rework"  # the answer was sent back as formal
+    answered = "answered"  # published; the citizen's feedback window is open
     closed = "closed"
+    # Final statuses of appeals closed without a solution, each visible in reports:
+    closed_unsolvable = "closed_unsolvable"  # honestly explained: cannot be solved
+    closed_not_appeal = "closed_not_appeal"  # spam or not an appeal (operator, with a reason)
+    closed_duplicate = "closed_duplicate"  # a duplicate of another appeal
+    closed_no_reply = "closed_no_reply"  # the citizen never answered the executor's question
+
+    @property
+    def is_final(self) -> bool:
+        return self.value.startswith("closed")
+
+
+class AnswerKind(StrEnum):
+    substantive = "substantive"  # the problem is solved or will be, with what and when
+    not_competent = "not_competent"  # another body is responsible: name it
+    cannot_be_solved = "cannot_be_solved"  # an honest explanation why it cannot be solved
 
 
 class Model(BaseModel):
@@ -115,6 +132,13 @@ def appeal_workflow_id(channel: Channel | str, external_id: str) -> str:
     return f"{WORKFLOW_ID_PREFIX}-{Channel(channel).value}-{external_id}"
 
 
+class Recipient(Model):
+    """Someone who can be notified: an executor or a rung of the supervisor ladder."""
+
+    role: NonEmpty
+    address: NonEmpty = Field(description="Where notifications go: a login, e-mail or chat id")
+
+
 # --- Actions (Temporal Updates) ---------------------------------------------------------
 
 
@@ -132,6 +156,10 @@ class SubmitAnswer(Model):
     # minLength is for other languages' schema checks; here the validator says it in words.
     text: str = Field(max_length=20_000, json_schema_extra={"minLength": 1})
     attachments: list[Attachment] = Field(default_factory=list, max_length=50)
+    kind: AnswerKind = AnswerKind.substantive
+    responsible: Annotated[str, Field(max_length=500)] | None = Field(
+        None, description="For kind=not_competent: the body that is responsible"
+    )
 
     @field_validator("text")
     @classmethod
@@ -139,6 +167,12 @@ class SubmitAnswer(Model):
         if not text:
             raise ValueError("the answer is empty: write what was done and when")
         return text
+
+    @model_validator(mode="after")
+    def _names_who_is_responsible(self) -> SubmitAnswer:
+        if self.kind == AnswerKind.not_competent and not self.responsible:
+            raise ValueError("responsible: a 'not our competence' answer must name who is responsible")
+        return self
 
 
 class InterimAnswer(Model):
@@ -198,6 +232,67 @@ class RepinPolicy(Model):
     by: NonEmpty
 
 
+class Reclassify(Model):
+    """An operator sets or fixes the category or municipality; the appeal is routed again."""
+
+    by: NonEmpty
+    category: NonEmpty | None = None
+    municipality: NonEmpty | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> Reclassify:
+        if self.category is None and self.municipality is None:
+            raise ValueError("give a category, a municipality or both")
+        return self
+
+
+class Redirect(Model):
+    """«Переадресация»: the executor hands the appeal to the body that is responsible."""
+
+    by: NonEmpty
+    to: Recipient
+    reason: Reason
+
+
+class Moderate(Model):
+    """A ЦУР moderator's verdict on an answer before it reaches the citizen."""
+
+    by: NonEmpty
+    accept: bool
+    reasons: list[Annotated[str, Field(min_length=3, max_length=500)]] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _rejection_says_why(self) -> Moderate:
+        if not self.accept and not self.reasons:
+            raise ValueError("reasons: a rejected answer needs at least one reason")
+        return self
+
+
+class AskCitizen(Model):
+    """The executor asks the citizen a question; the clocks stop until the reply."""
+
+    by: NonEmpty
+    question: Reason
+
+
+class CitizenReply(Model):
+    """The citizen's reply, sent by the intake service as a signal."""
+
+    text: str = Field(min_length=1, max_length=20_000)
+
+
+class MarkNotAppeal(Model):
+    """Operator only: spam or not an appeal at all."""
+
+    by: NonEmpty
+    reason: Reason
+
+
+class MarkDuplicate(Model):
+    by: NonEmpty
+    original: str = Field(pattern=r"^appeal-", description="Workflow id of the original appeal")
+
+
 class ActionReceipt(Model):
     workflow_id: str
     action: str
@@ -216,11 +311,10 @@ ACTIONS: dict[str, type[Model]] = {
     "resume": ResumeClocks,
     "refute": Refute,
     "repin_policy": RepinPolicy,
+    "reclassify": Reclassify,
+    "redirect": Redirect,
+    "moderate": Moderate,
+    "ask_citizen": AskCitizen,
+    "mark_not_appeal": MarkNotAppeal,
+    "mark_duplicate": MarkDuplicate,
 }
-
-
-class Recipient(Model):
-    """Someone who can be notified: an executor or a rung of the supervisor ladder."""
-
-    role: NonEmpty
-    address: NonEmpty = Field(description="Where notifications go: a login, e-mail or chat id")

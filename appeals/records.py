@@ -6,7 +6,7 @@ number (`seq`), so a retried or replayed activity never writes twice.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import Field
@@ -35,6 +35,12 @@ class Projection(Model):
     cycle: int = 1
     paused: bool = False
     clocks: list[Clock] = Field(default_factory=list)
+    category: str | None = None
+    municipality: str | None = None
+    formal_rejections: int = 0
+    redirects: int = 0
+    incident_id: str | None = None
+    duplicate_of: str | None = None
 
 
 class AppealEvent(Model):
@@ -73,3 +79,44 @@ class AppealPlan(Model):
     policy: SlaPolicy
     policy_version: str
     calendar: CalendarSnapshot
+
+
+class Publication(Model):
+    """An accepted answer on its way to the citizen, in the channel the appeal came from."""
+
+    workflow_id: str
+    seq: int = Field(ge=1)
+    channel: str
+    external_id: str
+    recipient: str = Field(description="The citizen's handle or contact in that channel")
+    text: str
+    attachments: list[dict[str, Any]] = Field(default_factory=list)
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"{self.workflow_id}:{self.seq}:publish"
+
+
+class IncidentRecord(Model):
+    incident_id: str
+    title: str
+    category: str
+    municipality: str | None = None
+    address: str
+    status: str
+    opened_at: datetime
+    committed_date: date | None = None
+    linked: int = 0
+
+
+class IncidentLookup(Model):
+    category: str
+    address: str
+    received_at: datetime
+
+
+class CheckRequest(Model):
+    answer: str
+    appeal_text: str
+    attachments: int
+    citizen_contacts: list[str]

@@ -74,6 +74,11 @@ class SlaPolicy(Model):
     redirect: Duration | None = Field(None, description="Redirect to another body within this")
     rework: Duration = Field(description="Fixing an answer sent back by moderation")
     feedback_window: Duration = Field(description="How long the citizen may refute an answer")
+    # Fields added after appeals were pinned need defaults: old plans replay from history.
+    clarification_timeout: Duration = Field(
+        Duration.model_validate("5 calendar days"),
+        description="How long to wait for the citizen's reply to a question before closing",
+    )
     max_extension: Duration | None = Field(
         None, description="59-ФЗ: one extension of at most this, with a notice to the citizen"
     )

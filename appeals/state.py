@@ -9,6 +9,7 @@ from pydantic import Field
 
 from appeals.clocks import Clock
 from appeals.models import AppealInput, AppealStatus, Model, Recipient, SubmitAnswer
+from appeals.moderation import QualityReport
 
 
 class TimelineEntry(Model):
@@ -43,6 +44,11 @@ class AppealState(Model):
     sla_breached: bool = False
     acknowledged_by: str | None = None
     answer: SubmitAnswer | None = None
+    quality: QualityReport | None = Field(None, description="The last automatic check of an answer")
+    formal_rejections: int = 0
+    redirects: list[dict[str, str]] = Field(default_factory=list)
+    incident_id: str | None = None
+    duplicate_of: str | None = None
     timeline: list[TimelineEntry] = Field(default_factory=list)
 
     def clock(self, name: str) -> Clock | None:

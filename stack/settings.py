@@ -40,10 +40,11 @@ class Settings:
     notifier: str = field(default_factory=lambda: _env("APPEALS_NOTIFIER", "log") or "")
     webhook_url: str | None = field(default_factory=lambda: _env("APPEALS_WEBHOOK_URL"))
     webhook_secret: str | None = field(default_factory=lambda: _env("APPEALS_WEBHOOK_SECRET"))
+    # Publishing answers to citizens: "record" (default) or "webhook".
+    publisher: str = field(default_factory=lambda: _env("APPEALS_PUBLISHER", "record") or "")
+    publish_webhook_url: str | None = field(default_factory=lambda: _env("APPEALS_PUBLISH_WEBHOOK_URL"))
     # Files operators edit: sla.toml and routing.toml.
-    config_dir: Path = field(
-        default_factory=lambda: Path(_env("APPEALS_CONFIG_DIR", str(REPO_ROOT / "config")) or "")
-    )
+    config_dir: Path = field(default_factory=lambda: Path(_env("APPEALS_CONFIG_DIR", str(REPO_ROOT / "config")) or ""))
     # The embedded stack.
     data_dir: Path = field(
         default_factory=lambda: Path(_env("APPEALS_DATA_DIR", str(REPO_ROOT / ".appeals-data")) or "")
@@ -59,3 +60,4 @@ class Settings:
 
 # Read once at import: the workflow class is registered under this name.
 WORKFLOW_TYPE = _env("APPEALS_WORKFLOW_TYPE", "AppealWorkflow") or "AppealWorkflow"
+INCIDENT_WORKFLOW_TYPE = _env("APPEALS_INCIDENT_WORKFLOW_TYPE", "IncidentWorkflow") or "IncidentWorkflow"

@@ -13,31 +13,43 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities import db, notifiers
+from activities import publishing as publishers
+from activities.checking import CheckingActivities
+from activities.incidents import IncidentActivities
 from activities.notifications import NotificationActivities
 from activities.planning import PlanningActivities
+from activities.publishing import PublishingActivities
 from activities.storage import StorageActivities
 from stack import logs, search_attributes
 from stack.settings import Settings
 from workflows.appeal import AppealWorkflow
+from workflows.incident import IncidentWorkflow
 
 log = logs.get(__name__)
 
 
-def build_worker(
-    client: Client, pool: asyncpg.Pool, settings: Settings, *, task_queue: str | None = None
-) -> Worker:
+def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings, *, task_queue: str | None = None) -> Worker:
     planning = PlanningActivities(settings.config_dir)
     planning.check()
+    checking = CheckingActivities(settings.config_dir)
+    checking.check()
     storage = StorageActivities(pool)
     notifications = NotificationActivities(pool, notifiers.from_settings(settings))
+    publishing = PublishingActivities(pool, publishers.from_settings(settings))
+    incidents = IncidentActivities(pool, settings.config_dir)
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
-        workflows=[AppealWorkflow],
+        workflows=[AppealWorkflow, IncidentWorkflow],
         activities=[
             planning.plan_appeal,
+            checking.check_answer,
             storage.record_event,
             notifications.send_notification,
+            publishing.publish_answer,
+            incidents.save_incident,
+            incidents.find_open_incident,
+            incidents.find_matching_appeals,
         ],
         graceful_shutdown_timeout=timedelta(seconds=10),
     )

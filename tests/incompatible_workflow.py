@@ -23,4 +23,4 @@ class AppealWorkflowWithoutRouting(AppealWorkflow):
         return await super().run(appeal)
 
     def lifecycle(self):  # type: ignore[no-untyped-def]
-        return [self.register, self.await_acknowledgment, self.answer_until_accepted, self.close]
+        return [self.register, self.await_acknowledgment, self.resolve, self.close]

@@ -18,7 +18,10 @@ from temporalio.testing import WorkflowEnvironment
 from appeals.models import (
     Acknowledge,
     AppealInput,
+    AppealStatus,
+    Attachment,
     DeclareWhiteSpot,
+    Moderate,
     PauseClocks,
     ResumeClocks,
     SubmitAnswer,
@@ -34,6 +37,14 @@ ANSWER_TEXT = (
     "Снег во дворе дома на ул. Ленина, 50 вывезен 30.11 подрядчиком «Пермблагоустройство», "
     "проезд расчищен до асфальта, фото прилагаем."
 )
+PHOTO = Attachment(url="https://files.example.ru/lenina-50-after.jpg", kind="photo")
+FORMAL_TEXT = "Ваше обращение рассмотрено, информация принята к сведению."
+
+
+def good_answer(by: str = "ivanov") -> SubmitAnswer:
+    return SubmitAnswer(by=by, text=ANSWER_TEXT, attachments=[PHOTO])
+
+
 PERM = WorkingCalendar.for_municipality(
     CalendarConfig.model_validate(tomllib.loads((REPO_ROOT / "config" / "calendar.toml").read_text())),
     "Пермь",
@@ -89,6 +100,14 @@ async def wait_for(
         await asyncio.sleep(0.05)
 
 
+async def answer_and_publish(handle: WorkflowHandle, answer: SubmitAnswer | None = None) -> AppealState:
+    """Submit an answer, have the ЦУР moderator accept it, and wait until it is published."""
+    await handle.execute_update(AppealWorkflow.answer, answer or good_answer())
+    await wait_for(handle, lambda s: s.status == AppealStatus.in_moderation)
+    await handle.execute_update(AppealWorkflow.moderate, Moderate(by="moderator", accept=True))
+    return await wait_for(handle, lambda s: s.status == AppealStatus.answered)
+
+
 async def sit_out_feedback_window(env: WorkflowEnvironment, handle: WorkflowHandle) -> AppealResult:
     """Let the citizen's feedback window (2 calendar days for social appeals) pass; the appeal closes.
 
@@ -113,7 +132,7 @@ async def happy_path(env: WorkflowEnvironment, task_queue: str) -> WorkflowHandl
     await advance_to(env, monday + timedelta(minutes=10))
     await handle.execute_update(AppealWorkflow.acknowledge, Acknowledge(by="ivanov"))
     await advance_to(env, monday + timedelta(hours=3))
-    await handle.execute_update(AppealWorkflow.answer, SubmitAnswer(by="ivanov", text=ANSWER_TEXT))
+    await answer_and_publish(handle)
     await sit_out_feedback_window(env, handle)
     return handle
 
@@ -132,7 +151,7 @@ async def escalated_path(env: WorkflowEnvironment, task_queue: str) -> WorkflowH
     await handle.execute_update(AppealWorkflow.acknowledge, Acknowledge(by="ivanov"))
     await advance_to(env, monday + timedelta(days=1, minutes=1))
     await wait_for(handle, lambda s: s.escalation_level == 3)
-    await handle.execute_update(AppealWorkflow.answer, SubmitAnswer(by="ivanov", text=ANSWER_TEXT))
+    await answer_and_publish(handle)
     await sit_out_feedback_window(env, handle)
     return handle
 
@@ -161,7 +180,7 @@ async def thirty_day_path(env: WorkflowEnvironment, task_queue: str) -> Workflow
     )
     await advance_to(env, monday + timedelta(days=28, hours=1))
     await wait_for(handle, lambda s: s.escalation_level == 2)
-    await handle.execute_update(AppealWorkflow.answer, SubmitAnswer(by="ivanov", text=ANSWER_TEXT))
+    await answer_and_publish(handle)
     await advance(env, timedelta(days=7, minutes=1))
     await handle.result()
     return handle

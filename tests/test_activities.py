@@ -167,9 +167,7 @@ async def test_a_late_retry_of_an_older_event_does_not_roll_the_projection_back(
     env: ActivityEnvironment, storage: StorageActivities, pool: asyncpg.Pool, registered: AppealInput
 ) -> None:
     wid = registered.workflow_id
-    breached = event(
-        wid, 3, "escalated", AppealStatus.awaiting_acknowledgment, escalation_level=1, sla_breached=True
-    )
+    breached = event(wid, 3, "escalated", AppealStatus.awaiting_acknowledgment, escalation_level=1, sla_breached=True)
     older = event(wid, 2, "routed", AppealStatus.awaiting_acknowledgment, executor="perm-roads@gorodperm.ru")
 
     assert await env.run(storage.record_event, breached) is True
@@ -195,9 +193,7 @@ async def test_a_repeated_registration_does_not_overwrite_a_later_projection(
 
     assert await env.run(storage.record_event, registration(registered)) is False
 
-    row = await pool.fetchrow(
-        "SELECT status, closed_at, last_event_seq FROM appeals WHERE workflow_id = $1", wid
-    )
+    row = await pool.fetchrow("SELECT status, closed_at, last_event_seq FROM appeals WHERE workflow_id = $1", wid)
     assert (row["status"], row["closed_at"], row["last_event_seq"]) == ("closed", closed_at, 5)
 
 
@@ -252,18 +248,14 @@ async def test_record_event_keeps_one_row_per_clock_moving_forward_only(
     ]
     # Sunday 09:00 in Perm: both clocks start counting on Monday 30 Nov at 09:00 (04:00 UTC).
     ack = clocks.start_clock(perm, "acknowledge", RECEIVED, Duration.model_validate("1 working hour"), [])
-    answer = clocks.start_clock(
-        perm, "answer", RECEIVED, Duration.model_validate("8 working hours"), thresholds
-    )
+    answer = clocks.start_clock(perm, "answer", RECEIVED, Duration.model_validate("8 working hours"), thresholds)
     assert ack.due_at == datetime(2026, 11, 30, 5, tzinfo=UTC)
     assert answer.due_at == datetime(2026, 11, 30, 13, tzinfo=UTC)
     started = event(wid, 2, "routed", AppealStatus.awaiting_acknowledgment, clocks=[ack, answer])
 
     assert await env.run(storage.record_event, started) is True
 
-    rows = {
-        r["clock"]: r for r in await pool.fetch("SELECT * FROM appeal_clocks WHERE workflow_id = $1", wid)
-    }
+    rows = {r["clock"]: r for r in await pool.fetch("SELECT * FROM appeal_clocks WHERE workflow_id = $1", wid)}
     assert sorted(rows) == ["acknowledge", "answer"]
     assert rows["acknowledge"]["due_at"] == datetime(2026, 11, 30, 5, tzinfo=UTC)
     assert rows["answer"]["due_at"] == datetime(2026, 11, 30, 13, tzinfo=UTC)
@@ -323,18 +315,14 @@ async def test_record_event_keeps_one_row_per_clock_moving_forward_only(
             4,
         ),
     ]
-    marks = await pool.fetchval(
-        "SELECT marks FROM appeal_clocks WHERE workflow_id = $1 AND clock = 'answer'", wid
-    )
+    marks = await pool.fetchval("SELECT marks FROM appeal_clocks WHERE workflow_id = $1 AND clock = 'answer'", wid)
     assert marks == later.model_dump(mode="json")["marks"]
 
 
 # --- send_notification with the log adapter --------------------------------------------------
 
 
-def notification(
-    workflow_id: str, seq: int = 4, address: str = "perm-roads@gorodperm.ru"
-) -> NotificationRequest:
+def notification(workflow_id: str, seq: int = 4, address: str = "perm-roads@gorodperm.ru") -> NotificationRequest:
     return NotificationRequest(
         workflow_id=workflow_id,
         seq=seq,
@@ -346,9 +334,7 @@ def notification(
 
 
 async def notification_row(pool: asyncpg.Pool, request: NotificationRequest) -> asyncpg.Record:
-    row = await pool.fetchrow(
-        "SELECT * FROM notifications WHERE idempotency_key = $1", request.idempotency_key
-    )
+    row = await pool.fetchrow("SELECT * FROM notifications WHERE idempotency_key = $1", request.idempotency_key)
     assert row is not None
     return row
 
@@ -443,9 +429,7 @@ async def receiver() -> AsyncIterator[Receiver]:
         await runner.cleanup()
 
 
-def webhook_activities(
-    pool: asyncpg.Pool, receiver: Receiver, secret: str = SECRET
-) -> NotificationActivities:
+def webhook_activities(pool: asyncpg.Pool, receiver: Receiver, secret: str = SECRET) -> NotificationActivities:
     return NotificationActivities(pool, WebhookNotifier(receiver.url, secret, timeout=5))
 
 
@@ -480,7 +464,7 @@ async def test_a_webhook_signed_with_another_secret_is_refused_by_the_receiver(
 
     assert receiver.refusals == ["bad signature"]
     assert receiver.deliveries == []
-    assert refused.value.type == "PermanentNotificationError"
+    assert refused.value.type == "PermanentDeliveryError"
 
 
 async def test_a_webhook_server_error_is_retried_until_it_recovers(
@@ -536,7 +520,7 @@ async def test_a_webhook_client_error_is_a_permanent_failure(
     with pytest.raises(ApplicationError) as refused:
         await env.run(activities.send_notification, request)
 
-    assert refused.value.type == "PermanentNotificationError"
+    assert refused.value.type == "PermanentDeliveryError"
     assert refused.value.non_retryable is True
     assert "answered 400" in str(refused.value)
     row = await notification_row(pool, request)

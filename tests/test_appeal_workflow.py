@@ -8,13 +8,13 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from appeals.models import Acknowledge, AppealStatus, SubmitAnswer
+from appeals.models import Acknowledge, AppealStatus, Moderate
 from stack.errors import reason
 from tests.conftest import events, make_appeal, notified, running_worker
 from tests.scenarios import (
-    ANSWER_TEXT,
     advance_to,
     escalated_path,
+    good_answer,
     happy_path,
     sit_out_feedback_window,
     start,
@@ -33,7 +33,16 @@ async def test_happy_path_closes_without_breach(ts_env, pool, task_queue):
 
     assert result.status == AppealStatus.closed
     assert not result.sla_breached and result.escalation_level == 0
-    assert [e.kind for e in state.timeline] == ["registered", "routed", "acknowledged", "answered", "closed"]
+    assert [e.kind for e in state.timeline] == [
+        "registered",
+        "routed",
+        "acknowledged",
+        "answered",
+        "sent_to_moderation",
+        "answer_accepted",
+        "published",
+        "closed",
+    ]
     assert state.executor is not None and state.executor.address == "perm-roads@gorodperm.ru"
     assert state.clock("acknowledge").stopped_at is not None
     assert state.clock("answer").breached_at is None
@@ -41,14 +50,14 @@ async def test_happy_path_closes_without_breach(ts_env, pool, task_queue):
     row = await pool.fetchrow("SELECT * FROM appeals WHERE workflow_id = $1", handle.id)
     assert row["status"] == "closed" and row["sla_breached"] is False
     assert row["author"]["contact"] == "+7 912 000-00-00"
-    assert await notified(pool, handle.id) == [
-        ("assigned", "perm-roads@gorodperm.ru"),
-        ("answer", "+7 912 000-00-00"),  # the answer goes to the citizen
-    ]
-    # Closed two calendar days after the answer: the citizen's feedback window.
-    answered = next(e.at for e in state.timeline if e.kind == "answered")
+    assert await notified(pool, handle.id) == [("assigned", "perm-roads@gorodperm.ru")]
+    published = await pool.fetch("SELECT * FROM publications WHERE workflow_id = $1", handle.id)
+    assert [(p["channel"], p["recipient"], p["status"]) for p in published] == [("vk", "id123456", "published")]
+    assert published[0]["attachments"][0]["kind"] == "photo"
+    # Closed two calendar days after publication: the citizen's feedback window.
+    answered = next(e.at for e in state.timeline if e.kind == "published")
     closed = next(e.at for e in state.timeline if e.kind == "closed")
-    assert timedelta(days=2) <= closed - answered < timedelta(days=2, seconds=1)
+    assert abs(closed - answered - timedelta(days=2)) < timedelta(seconds=1)
 
 
 async def test_missed_acknowledgment_escalates_at_the_deadline(ts_env, pool, task_queue):
@@ -133,11 +142,9 @@ async def test_past_the_top_rung_reminders_continue(ts_env, pool, task_queue):
         handle = await start(ts_env.client, task_queue, appeal)
         # ack due 10:00: level 1 at 10:00, level 2 at 12:00, reminders at 15:00 and 17:00.
         await advance_to(ts_env, monday + timedelta(hours=8, minutes=1))
-        state = await wait_for(
-            handle, lambda s: sum(e.kind == "escalation_reminder" for e in s.timeline) == 2
-        )
+        state = await wait_for(handle, lambda s: sum(e.kind == "escalation_reminder" for e in s.timeline) == 2)
         assert state.escalation_level == 2
-        await handle.execute_update(AppealWorkflow.answer, SubmitAnswer(by="operator", text=ANSWER_TEXT))
+        await handle.execute_update(AppealWorkflow.answer, good_answer("operator"))
         await handle.terminate("test over")
 
 
@@ -155,17 +162,25 @@ async def test_invalid_updates_are_rejected_and_never_enter_history(ts_env, pool
             await handle.execute_update("answer", {"by": "ivanov", "text": "   "})
         assert "text\n  Value error, the answer is empty" in reason(empty.value)
 
-        await handle.execute_update(AppealWorkflow.answer, SubmitAnswer(by="ivanov", text=ANSWER_TEXT))
+        with pytest.raises(WorkflowUpdateFailedError) as nobody:
+            await handle.execute_update("answer", {"by": "ivanov", "text": "Не наш вопрос.", "kind": "not_competent"})
+        assert "a 'not our competence' answer must name who is responsible" in reason(nobody.value)
+
+        await handle.execute_update(AppealWorkflow.answer, good_answer())
         with pytest.raises(WorkflowUpdateFailedError) as again:
-            await handle.execute_update(AppealWorkflow.answer, SubmitAnswer(by="ivanov", text=ANSWER_TEXT))
-        assert reason(again.value).startswith("already answered by ivanov")
+            await handle.execute_update(AppealWorkflow.answer, good_answer())
+        assert reason(again.value) == "an answer is already with the moderator; wait for the verdict"
+        await wait_for(handle, lambda s: s.status == AppealStatus.in_moderation)
+        await handle.execute_update(AppealWorkflow.moderate, Moderate(by="moderator", accept=True))
+        await wait_for(handle, lambda s: s.status == AppealStatus.answered)
+        with pytest.raises(WorkflowUpdateFailedError) as published:
+            await handle.execute_update(AppealWorkflow.answer, good_answer())
+        assert reason(published.value).startswith("already answered by ivanov")
         await sit_out_feedback_window(ts_env, handle)
         # A closed appeal's workflow has completed, so the server itself refuses the update.
         with pytest.raises((WorkflowUpdateFailedError, RPCError)):
-            await handle.execute_update(AppealWorkflow.answer, SubmitAnswer(by="ivanov", text=ANSWER_TEXT))
+            await handle.execute_update(AppealWorkflow.answer, good_answer())
         history = await handle.fetch_history()
 
-    accepted = [
-        e for e in history.events if e.HasField("workflow_execution_update_accepted_event_attributes")
-    ]
-    assert len(accepted) == 2  # the acknowledgment and the one valid answer
+    accepted = [e for e in history.events if e.HasField("workflow_execution_update_accepted_event_attributes")]
+    assert len(accepted) == 3  # the acknowledgment, the one valid answer, the moderator's verdict

@@ -11,15 +11,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def appealctl(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "appealctl.py", *args], cwd=ROOT, capture_output=True, text=True, timeout=60
-    )
+    return subprocess.run([sys.executable, "appealctl.py", *args], cwd=ROOT, capture_output=True, text=True, timeout=60)
 
 
 def test_a_social_answer_asked_on_new_years_eve_is_due_after_the_holidays():
-    done = appealctl(
-        "deadline", "--start", "2026-12-31T16:00+05:00", "--policy", "social", "--clock", "answer"
-    )
+    done = appealctl("deadline", "--start", "2026-12-31T16:00+05:00", "--policy", "social", "--clock", "answer")
     assert done.returncode == 0, done.stderr
     assert "deadline   2027-01-11T18:00:00+05:00" in done.stdout
     assert "2026-12-31 day off: Выходной (перенесено с 04.01.2026)" in done.stdout
@@ -27,9 +23,7 @@ def test_a_social_answer_asked_on_new_years_eve_is_due_after_the_holidays():
 
 
 def test_a_59_fz_deadline_on_a_holiday_moves_to_the_next_working_day_as_json():
-    done = appealctl(
-        "deadline", "--start", "2026-12-02T10:00+05:00", "--duration", "30 calendar days", "--json"
-    )
+    done = appealctl("deadline", "--start", "2026-12-02T10:00+05:00", "--duration", "30 calendar days", "--json")
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
     assert answer["deadline_local"] == "2027-01-11T09:00:00+05:00"

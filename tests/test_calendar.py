@@ -48,9 +48,7 @@ NIGHT_CAL = WorkingCalendar(
     CalendarConfig(
         hours={
             **CalendarConfig().hours,
-            Weekday.sun: DayHours(
-                start=time(0, 30), end=time(5), lunch_start=time(2, 15), lunch_end=time(2, 45)
-            ),
+            Weekday.sun: DayHours(start=time(0, 30), end=time(5), lunch_start=time(2, 15), lunch_end=time(2, 45)),
         }
     ),
     "Europe/Berlin",
@@ -64,22 +62,16 @@ def perm(*args: int) -> datetime:
 def in_working_time(cal: WorkingCalendar, t: datetime) -> bool:
     """Inside a working interval, or exactly on one of its ends."""
     local = t.astimezone(cal.zone).date()
-    return any(
-        s <= t <= e for day in (local - timedelta(days=1), local) for s, e in cal.working_intervals(day)
-    )
+    return any(s <= t <= e for day in (local - timedelta(days=1), local) for s, e in cal.working_intervals(day))
 
 
 # --- properties -----------------------------------------------------------------------------
 
-instants = st.datetimes(
-    min_value=datetime(2025, 1, 1), max_value=datetime(2027, 12, 20), timezones=st.just(UTC)
-)
+instants = st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2027, 12, 20), timezones=st.just(UTC))
 durations = st.integers(min_value=0, max_value=60 * 8 * 40).map(lambda m: timedelta(minutes=m))
 seconds = st.integers(min_value=0, max_value=3600 * 8 * 5).map(lambda s: timedelta(seconds=s))
 # Around the 2026 DST switches in Berlin (29 March and 25 October, both Sundays).
-dst_instants = st.sampled_from(
-    [datetime(2026, 3, 26, tzinfo=UTC), datetime(2026, 10, 22, tzinfo=UTC)]
-).flatmap(
+dst_instants = st.sampled_from([datetime(2026, 3, 26, tzinfo=UTC), datetime(2026, 10, 22, tzinfo=UTC)]).flatmap(
     lambda base: st.integers(min_value=0, max_value=6 * 24 * 60).map(lambda m: base + timedelta(minutes=m))
 )
 calendars = st.sampled_from([CAL, MOSCOW_CAL, YAKUTSK_CAL, BERLIN_CAL, NIGHT_CAL])
@@ -312,9 +304,7 @@ def test_the_same_instant_gives_different_deadlines_in_perm_moscow_and_yakutsk()
     assert CAL.add_working_time(instant, timedelta(hours=2)) == perm(2026, 11, 16, 10)
     assert MOSCOW_CAL.add_working_time(instant, timedelta(hours=2)) == datetime(2026, 11, 13, 17, tzinfo=MSK)
     yakutsk = ZoneInfo("Asia/Yakutsk")
-    assert YAKUTSK_CAL.add_working_time(instant, timedelta(hours=1)) == datetime(
-        2026, 11, 16, 10, tzinfo=yakutsk
-    )
+    assert YAKUTSK_CAL.add_working_time(instant, timedelta(hours=1)) == datetime(2026, 11, 16, 10, tzinfo=yakutsk)
 
 
 def test_the_local_date_decides_the_holiday():
@@ -322,9 +312,7 @@ def test_the_local_date_decides_the_holiday():
     instant = datetime(2026, 12, 30, 20, tzinfo=UTC)
     assert CAL.next_working_moment(instant) == perm(2027, 1, 11, 9)
     assert MOSCOW_CAL.next_working_moment(instant) == datetime(2027, 1, 11, 9, tzinfo=MSK)
-    assert MOSCOW_CAL.working_time_between(datetime(2026, 12, 30, 16, tzinfo=MSK), instant) == timedelta(
-        hours=2
-    )
+    assert MOSCOW_CAL.working_time_between(datetime(2026, 12, 30, 16, tzinfo=MSK), instant) == timedelta(hours=2)
 
 
 def test_unknown_municipality_uses_the_default_zone():
@@ -409,11 +397,7 @@ def test_a_bad_override_date_is_a_clear_error():
 def test_bad_hours_are_clear_errors():
     with pytest.raises(ValidationError, match="lunch"):
         CalendarConfig.model_validate(
-            {
-                "hours": {
-                    "mon": {"start": "09:00", "end": "18:00", "lunch_start": "19:00", "lunch_end": "20:00"}
-                }
-            }
+            {"hours": {"mon": {"start": "09:00", "end": "18:00", "lunch_start": "19:00", "lunch_end": "20:00"}}}
         )
     with pytest.raises(ValidationError, match="hours"):
         CalendarConfig.model_validate({"hours": {"monday": {"start": "09:00", "end": "18:00"}}})

@@ -11,9 +11,7 @@ TYPED = ["appeals", "activities", "stack", "workflows", "worker.py", "starter.py
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
-    )
+    return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 
 def test_ruff_lint_is_clean():
@@ -32,6 +30,4 @@ def test_the_domain_package_does_no_io():
     for path in (ROOT / "appeals").glob("*.py"):
         source = path.read_text(encoding="utf-8")
         for module in forbidden:
-            assert f"import {module}" not in source and f"from {module}" not in source, (
-                f"{path.name} imports {module}"
-            )
+            assert f"import {module}" not in source and f"from {module}" not in source, f"{path.name} imports {module}"

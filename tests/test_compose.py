@@ -38,8 +38,7 @@ def _validator() -> jsonschema.Draft7Validator:
 
 def _schema_errors(document: Any) -> list[str]:
     return [
-        f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}"
-        for e in _validator().iter_errors(document)
+        f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}" for e in _validator().iter_errors(document)
     ]
 
 

@@ -18,12 +18,12 @@ from typing import TypeVar
 import pytest
 from temporalio.client import WorkflowFailureError
 
-from appeals.models import Acknowledge, SubmitAnswer
+from appeals.models import Acknowledge
 from appeals.state import AppealResult
 from stack import binaries
 from stack.settings import Settings
 from tests.conftest import make_appeal, running_worker
-from tests.scenarios import ANSWER_TEXT
+from tests.scenarios import answer_and_publish
 from workflows.appeal import AppealWorkflow
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,9 +39,7 @@ def quick_feedback(tmp_path: Path) -> Settings:
     config = tmp_path / "config"
     shutil.copytree(ROOT / "config", config)
     sla = config / "sla.toml"
-    sla.write_text(
-        sla.read_text().replace('feedback_window = "2 calendar days"', 'feedback_window = "0.05 minutes"')
-    )
+    sla.write_text(sla.read_text().replace('feedback_window = "2 calendar days"', 'feedback_window = "0.05 minutes"'))
     return replace(Settings(), config_dir=config)
 
 
@@ -111,7 +109,7 @@ async def test_appeal_from_starter_cli_to_postgres_and_visibility(dev_env, pool,
         await handle.execute_update(AppealWorkflow.acknowledge, Acknowledge(by="ivanov"))
         answered_query = f'WorkflowId = "{appeal.workflow_id}" AND AppealStatus = "in_progress"'
         assert await eventually(lambda: count(client, answered_query)) == 1
-        await handle.execute_update(AppealWorkflow.answer, SubmitAnswer(by="ivanov", text=ANSWER_TEXT))
+        await answer_and_publish(handle)
         result = await handle.result()
         assert result.status == "closed" and not result.sla_breached
 
@@ -124,7 +122,16 @@ async def test_appeal_from_starter_cli_to_postgres_and_visibility(dev_env, pool,
                 appeal.workflow_id,
             )
         ]
-        assert kinds == ["registered", "routed", "acknowledged", "answered", "closed"]
+        assert kinds == [
+            "registered",
+            "routed",
+            "acknowledged",
+            "answered",
+            "sent_to_moderation",
+            "answer_accepted",
+            "published",
+            "closed",
+        ]
         # Re-submitting a closed appeal still finds it and starts nothing.
         late = await asyncio.to_thread(run_starter, address, task_queue, "submit", "-", stdin=payload)
         assert "already submitted" in late.stdout
@@ -137,13 +144,10 @@ async def test_overdue_appeal_is_found_by_the_operators_filter(dev_env, pool, ta
     # Received yesterday: both clocks of the social policy are already overdue.
     appeal = make_appeal(datetime(2026, 1, 1, 9, 0, tzinfo=UTC).replace(year=datetime.now(UTC).year - 1))
     async with running_worker(client, pool, task_queue):
-        done = await asyncio.to_thread(
-            run_starter, address, task_queue, "submit", "-", stdin=appeal.model_dump_json()
-        )
+        done = await asyncio.to_thread(run_starter, address, task_queue, "submit", "-", stdin=appeal.model_dump_json())
         assert done.returncode == 0, done.stderr
         query = (
-            f'WorkflowId = "{appeal.workflow_id}" AND SlaBreached = true '
-            'AND AppealStatus = "awaiting_acknowledgment"'
+            f'WorkflowId = "{appeal.workflow_id}" AND SlaBreached = true AND AppealStatus = "awaiting_acknowledgment"'
         )
         assert await eventually(lambda: count(client, query)) == 1
         handle = client.get_workflow_handle(appeal.workflow_id)
@@ -173,9 +177,7 @@ async def test_batch_submits_all_or_nothing(dev_env, pool, task_queue, tmp_path)
         resubmitted = await asyncio.to_thread(run_starter, address, task_queue, "batch", str(good))
         assert "0 new, 12 already existed" in resubmitted.stdout
         ids = ", ".join(f'"{a.workflow_id}"' for a in appeals)
-        assert (
-            await eventually(lambda: count(client, f'WorkflowId IN ({ids}) AND AppealChannel = "ok"')) == 12
-        )
+        assert await eventually(lambda: count(client, f'WorkflowId IN ({ids}) AND AppealChannel = "ok"')) == 12
         for a in appeals:
             await client.get_workflow_handle(a.workflow_id).terminate("test over")
 

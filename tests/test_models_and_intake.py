@@ -335,6 +335,12 @@ def test_write_schemas_writes_valid_json_schemas_for_input_and_actions(tmp_path:
             "resume",
             "refute",
             "repin_policy",
+            "reclassify",
+            "redirect",
+            "moderate",
+            "ask_citizen",
+            "mark_not_appeal",
+            "mark_duplicate",
         )
     }
     for name, schema in _schemas(tmp_path / "out").items():
@@ -377,9 +383,7 @@ def test_an_invalid_appeal_fails_the_input_schema(
     errors = list(input_validator.iter_errors(payload(**overrides)))
 
     assert errors, overrides
-    assert failing_keyword in {e.validator for e in errors} | {
-        sub.validator for e in errors for sub in e.context or []
-    }
+    assert failing_keyword in {e.validator for e in errors} | {sub.validator for e in errors for sub in e.context or []}
 
 
 def test_the_action_schemas_accept_and_refuse_like_the_models(tmp_path: Path) -> None:

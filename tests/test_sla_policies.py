@@ -116,9 +116,7 @@ def test_the_length_of_a_duration():
     assert duration("30 calendar days").whole_working_days is None
 
 
-@pytest.mark.parametrize(
-    "text", ["soon", "0 hours", "-1 day", "", "8 working weeks", "eight hours", "8 working"]
-)
+@pytest.mark.parametrize("text", ["soon", "0 hours", "-1 day", "", "8 working weeks", "eight hours", "8 working"])
 def test_bad_durations_are_refused(text: str):
     with pytest.raises(ValidationError) as refused:
         duration(text)
@@ -605,9 +603,7 @@ def test_a_commitment_reminder_is_never_before_the_start():
 @settings(max_examples=200, deadline=None)
 @given(
     st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 11, 30), timezones=st.just(UTC)),
-    st.sampled_from(
-        ["1 working hour", "4 working hours", "8 working hours", "3 working days", "7 working days"]
-    ),
+    st.sampled_from(["1 working hour", "4 working hours", "8 working hours", "3 working days", "7 working days"]),
     st.lists(
         st.tuples(st.integers(0, 5 * 24 * 60), st.integers(0, 4 * 24 * 60)),
         max_size=5,

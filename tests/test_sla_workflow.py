@@ -27,7 +27,6 @@ from appeals.models import (
     Refute,
     RepinPolicy,
     ResumeClocks,
-    SubmitAnswer,
 )
 from appeals.state import AppealState, TimelineEntry
 from stack.client import DATA_CONVERTER
@@ -35,9 +34,9 @@ from stack.errors import reason
 from stack.settings import REPO_ROOT, Settings
 from tests.conftest import events, make_appeal, notified, running_worker
 from tests.scenarios import (
-    ANSWER_TEXT,
     PERM,
     advance_to,
+    answer_and_publish,
     sit_out_feedback_window,
     start,
     state_of,
@@ -93,9 +92,7 @@ async def test_each_threshold_warns_at_its_instant(ts_env, pool, task_queue):
     assert state.clock("answer").due_at == local(monday, 0, 18)
     sent = [n for n in await notified(pool, handle.id) if n[0] == "warning"]
     # 50% to the executor; 75% to the executor and the head of department.
-    assert sorted(r for _, r in sent) == sorted(
-        ["perm-roads@gorodperm.ru"] * 4 + ["head-roads@gorodperm.ru"] * 2
-    )
+    assert sorted(r for _, r in sent) == sorted(["perm-roads@gorodperm.ru"] * 4 + ["head-roads@gorodperm.ru"] * 2)
 
 
 async def test_warnings_wait_for_working_hours_but_a_breach_is_exact(ts_env, pool, task_queue):
@@ -155,9 +152,7 @@ async def test_pause_moves_the_deadline_by_exactly_the_paused_working_time(ts_en
         "SELECT paused, due_at, pauses FROM appeal_clocks WHERE workflow_id = $1 AND clock = 'answer'",
         handle.id,
     )
-    assert near(monday + row["paused"], monday + timedelta(hours=8)) and near(
-        row["due_at"], local(monday, 1, 18)
-    )
+    assert near(monday + row["paused"], monday + timedelta(hours=8)) and near(row["due_at"], local(monday, 1, 18))
     assert row["pauses"][0]["reason"] == REASON
 
 
@@ -178,7 +173,7 @@ async def test_an_honest_deadline_kept(ts_env, pool, task_queue):
         assert commitment.marks[0].at == local(monday, 9, 9)
         await advance_to(ts_env, local(monday, 10, 12))
         state = await wait_for(handle, lambda s: bool(entries(s, "sla_warning")))
-        await handle.execute_update(AppealWorkflow.answer, SubmitAnswer(by="ivanov", text=ANSWER_TEXT))
+        await answer_and_publish(handle)
         result = await sit_out_feedback_window(ts_env, handle)
         state = await state_of(handle)
 
@@ -190,9 +185,7 @@ async def test_an_honest_deadline_kept(ts_env, pool, task_queue):
     declared = await pool.fetchrow(
         "SELECT data FROM appeal_events WHERE workflow_id = $1 AND kind = 'white_spot_declared'", handle.id
     )
-    assert (
-        declared["data"]["reason"] == REASON and declared["data"]["committed_date"] == committed.isoformat()
-    )
+    assert declared["data"]["reason"] == REASON and declared["data"]["committed_date"] == committed.isoformat()
 
 
 async def test_an_honest_deadline_missed_escalates_and_moves_are_limited(ts_env, pool, task_queue):
@@ -220,9 +213,7 @@ async def test_an_honest_deadline_missed_escalates_and_moves_are_limited(ts_env,
         for move, days in enumerate((7, 14), start=1):
             await handle.execute_update(
                 AppealWorkflow.move_commitment,
-                MoveCommitment(
-                    by="ivanov", new_date=committed + timedelta(days=days), reason=f"{REASON} ({move})"
-                ),
+                MoveCommitment(by="ivanov", new_date=committed + timedelta(days=days), reason=f"{REASON} ({move})"),
             )
         refusal = await rejected(
             handle,
@@ -318,17 +309,17 @@ async def test_a_refuted_answer_reopens_with_a_new_answer_clock(ts_env, pool, ta
     async with running_worker(ts_env.client, pool, task_queue):
         monday = await to_monday_morning(ts_env)
         handle = await start(ts_env.client, task_queue, make_appeal(monday))
-        assert "no answer to refute" in await rejected(
+        assert "no published answer to refute" in await rejected(
             handle, AppealWorkflow.refute, Refute(by="citizen", reason=REASON)
         )
-        await handle.execute_update(AppealWorkflow.answer, SubmitAnswer(by="ivanov", text=ANSWER_TEXT))
+        await answer_and_publish(handle)
         await advance_to(ts_env, local(monday, 1, 10))
         await handle.execute_update(AppealWorkflow.refute, Refute(by="citizen", reason="Снег так и лежит."))
         state = await state_of(handle)
         assert state.cycle == 2 and state.status == AppealStatus.in_progress
         reopened = state.clock("answer")
         assert reopened.cycle == 2 and reopened.due_at == local(monday, 2, 10)  # 8 working hours
-        await handle.execute_update(AppealWorkflow.answer, SubmitAnswer(by="ivanov", text=ANSWER_TEXT))
+        await answer_and_publish(handle)
         result = await sit_out_feedback_window(ts_env, handle)
         state = await state_of(handle)
 

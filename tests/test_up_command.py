@@ -50,9 +50,7 @@ class Up:
     def start(self, timeout: float = 120) -> subprocess.Popen[bytes]:
         out = self.log.open("ab")
         readies = self.log.read_text(errors="replace").count(READY) if self.log.exists() else 0
-        process = subprocess.Popen(
-            [sys.executable, "dev.py", "up"], cwd=ROOT, env=self.env, stdout=out, stderr=out
-        )
+        process = subprocess.Popen([sys.executable, "dev.py", "up"], cwd=ROOT, env=self.env, stdout=out, stderr=out)
         deadline = time.monotonic() + timeout
         while self.log.read_text(errors="replace").count(READY) == readies:
             if process.poll() is not None or time.monotonic() > deadline:

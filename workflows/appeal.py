@@ -27,29 +27,51 @@ from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.checking import CheckingActivities
+    from activities.incidents import IncidentActivities
     from activities.notifications import NotificationActivities
     from activities.planning import PlanningActivities
+    from activities.publishing import PublishingActivities
     from activities.storage import StorageActivities
     from appeals import clocks
     from appeals.clocks import Alarm, Clock
     from appeals.durations import Duration, Kind
+    from appeals.incidents import IncidentAnswered, JoinIncident
     from appeals.models import (
         Acknowledge,
         ActionReceipt,
+        AnswerKind,
         AppealInput,
         AppealStatus,
+        AskCitizen,
+        CitizenReply,
         DeclareWhiteSpot,
         Extend,
         InterimAnswer,
+        MarkDuplicate,
+        MarkNotAppeal,
+        Moderate,
         MoveCommitment,
         PauseClocks,
         Recipient,
+        Reclassify,
+        Redirect,
         Refute,
         RepinPolicy,
         ResumeClocks,
         SubmitAnswer,
     )
-    from appeals.records import AppealEvent, AppealPlan, NotificationRequest, PlanRequest, Projection
+    from appeals.moderation import Verdict
+    from appeals.records import (
+        AppealEvent,
+        AppealPlan,
+        CheckRequest,
+        IncidentLookup,
+        NotificationRequest,
+        PlanRequest,
+        Projection,
+        Publication,
+    )
     from appeals.sla import Role, SlaPolicy
     from appeals.state import AppealResult, AppealState, ClockView, Commitment, TimelineEntry
     from appeals.working_calendar import WorkingCalendar
@@ -57,7 +79,8 @@ with workflow.unsafe.imports_passed_through():
     from stack.settings import WORKFLOW_TYPE
 
 ACKNOWLEDGE, ANSWER, FINAL, COMMITMENT = "acknowledge", "answer", "final", "commitment"
-ANSWER_CLOCKS = (ANSWER, FINAL, COMMITMENT)
+REWORK, REDIRECT, CLARIFICATION = "rework", "redirect", "clarification"
+ANSWER_CLOCKS = (ANSWER, FINAL, COMMITMENT, REWORK)
 
 # Storage must eventually succeed: an appeal never drops out of sight, so retry forever.
 STORAGE_RETRY = RetryPolicy(
@@ -71,7 +94,7 @@ NOTIFY_RETRY = RetryPolicy(
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=10),
     maximum_attempts=50,
-    non_retryable_error_types=["PermanentNotificationError"],
+    non_retryable_error_types=["PermanentDeliveryError"],
 )
 # A broken policy file is fixed by an operator; the appeal waits for the fix.
 PLAN_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
@@ -108,6 +131,10 @@ class AppealWorkflow:
         self.paused_since: datetime | None = None
         self.escalation_due: datetime | None = None
         self.revision = 0  # bumped on every clock change: wakes the supervisor
+        self.submitted: SubmitAnswer | None = None  # an answer waiting for the quality gate
+        self.verdict: Moderate | None = None
+        self.ended_as: AppealStatus | None = None
+        self.end_reason: str | None = None
         self._published: dict[str, Any] = {
             pair.key.name: pair.value for pair in workflow.info().typed_search_attributes
         }
@@ -118,6 +145,8 @@ class AppealWorkflow:
     async def run(self, appeal: AppealInput) -> AppealResult:
         supervisor = asyncio.create_task(self.supervise())
         for step in self.lifecycle():
+            if self.ended and step != self.close:
+                continue
             self.state.step = step.__name__
             await step()
         await supervisor
@@ -133,7 +162,7 @@ class AppealWorkflow:
 
     def lifecycle(self) -> list[Callable[[], Awaitable[None]]]:
         """The appeal's named steps, in order."""
-        return [self.register, self.route, self.await_acknowledgment, self.answer_until_accepted, self.close]
+        return [self.register, self.route, self.await_acknowledgment, self.resolve, self.close]
 
     async def register(self) -> None:
         if self.state.workflow_id != self.appeal.workflow_id:
@@ -155,6 +184,8 @@ class AppealWorkflow:
             clocks.start_clock(self.calendar, ACKNOWLEDGE, received, policy.acknowledge, policy.thresholds),
             clocks.start_clock(self.calendar, ANSWER, received, policy.answer, policy.thresholds),
         ]
+        if policy.redirect is not None:  # 59-ФЗ: a redirect must happen within its own clock
+            self.state.clocks.append(clocks.start_clock(self.calendar, REDIRECT, received, policy.redirect, []))
         self.state.status = AppealStatus.awaiting_acknowledgment
         self.revision += 1
         workflow.upsert_memo({"summary": f"{self.appeal.summary()} → {route.executor.address}"})
@@ -177,31 +208,173 @@ class AppealWorkflow:
             f"New appeal {self.state.workflow_id}: acknowledge by {_utc(acknowledge_due)}",
             f"{self.appeal.text}\n\nAnswer due {_utc(answer_due)}.",
         )
+        await self.join_open_incident()
+
+    async def join_open_incident(self) -> None:
+        """Suggestion rule: an open incident with the same category and address takes this appeal."""
+        if not (self.appeal.category and self.appeal.address) or self.state.incident_id:
+            return
+        incident = await workflow.execute_activity_method(
+            IncidentActivities.find_open_incident,
+            IncidentLookup(
+                category=self.appeal.category, address=self.appeal.address, received_at=self.appeal.received_at
+            ),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=STORAGE_RETRY,
+            summary="look for an open incident here",
+        )
+        if incident is not None:
+            await workflow.get_external_workflow_handle(f"incident-{incident}").signal(
+                "appeal_joined", self.state.workflow_id
+            )
 
     async def await_acknowledgment(self) -> None:
-        await workflow.wait_condition(lambda: self.acknowledged_at is not None)
+        await workflow.wait_condition(lambda: self.acknowledged_at is not None or self.ended)
 
-    async def answer_until_accepted(self) -> None:
-        """Answer cycles: an answer, then the citizen's feedback window; a refutation reopens."""
-        while True:
-            await workflow.wait_condition(lambda: self.answered_at is not None)
-            assert self.plan is not None and self.calendar is not None and self.answered_at
-            window_ends = clocks.after(self.calendar, self.answered_at, self.plan.policy.feedback_window)
-            self.refuted = False
-            try:
-                await workflow.wait_condition(
-                    lambda: self.refuted,
-                    timeout=max(window_ends - workflow.now(), timedelta(0)),
-                    timeout_summary=f"feedback window until {_utc(window_ends)}",
-                )
-            except TimeoutError:
+    async def resolve(self) -> None:
+        """Until the citizen accepts: an answer, the quality gate, publication, the feedback window.
+
+        A formal answer goes straight back with the reasons and a rework clock; otherwise a
+        ЦУР moderator accepts or rejects it. An accepted answer is published in the appeal's
+        channel, and a refutation within the feedback window starts the next answer cycle.
+        """
+        while not self.ended:
+            await workflow.wait_condition(lambda: self.submitted is not None or self.ended)
+            if self.ended:
                 return
+            answer = self.submitted
+            assert answer is not None
+            if not await self.passes_moderation(answer):
+                continue
+            await self.publish(answer)
+            if not await self.citizen_refutes():
+                return
+
+    async def passes_moderation(self, answer: SubmitAnswer) -> bool:
+        report = await workflow.execute_local_activity_method(
+            CheckingActivities.check_answer,
+            CheckRequest(
+                answer=answer.text,
+                appeal_text=self.appeal.text,
+                attachments=len(answer.attachments),
+                citizen_contacts=[c for c in (self.appeal.author.contact, self.appeal.author.handle) if c],
+            ),
+            start_to_close_timeout=timedelta(seconds=10),
+            retry_policy=PLAN_RETRY,
+            summary="check the answer for an отписка",
+        )
+        self.state.quality = report
+        reasons = [r.message for r in report.reasons]
+        if report.verdict == Verdict.formal:
+            await self.send_back(answer, reasons, by="automatic check", score=report.score)
+            return False
+        self.state.status = AppealStatus.in_moderation
+        await self.record(
+            "sent_to_moderation",
+            f"answer by {answer.by} to the ЦУР moderator (score {report.score:.0f}, {report.verdict})",
+            score=report.score,
+            verdict=report.verdict.value,
+            reasons=reasons,
+        )
+        await workflow.wait_condition(lambda: self.verdict is not None or self.ended)
+        verdict, self.verdict = self.verdict, None
+        if verdict is None:
+            return False
+        if not verdict.accept:
+            await self.send_back(answer, verdict.reasons, by=verdict.by)
+            return False
+        await self.record("answer_accepted", f"answer accepted by moderator {verdict.by}", by=verdict.by)
+        return True
+
+    async def send_back(self, answer: SubmitAnswer, reasons: list[str], *, by: str, score: float | None = None) -> None:
+        """Back to the executor with the reasons and a rework deadline; counted per executor."""
+        assert self.plan is not None and self.calendar is not None
+        self.submitted = None
+        self.answered_at = None
+        self.state.formal_rejections += 1
+        rework = clocks.start_clock(
+            self.calendar, REWORK, _now(), self.plan.policy.rework, self.plan.policy.thresholds, cycle=self.state.cycle
+        )
+        self.state.clocks.append(rework)
+        self.state.status = AppealStatus.rework
+        self.revision += 1
+        executor = self.state.executor.address if self.state.executor else None
+        entry = await self.record(
+            "answer_returned",
+            f"answer by {answer.by} sent back by {by}: {'; '.join(reasons)}; rework due {_utc(rework.due_at)}",
+            by=by,
+            executor=executor,
+            reasons=reasons,
+            score=score,
+            rework_due=rework.due_at.isoformat(),
+        )
+        assert self.state.executor is not None
+        await self.notify(
+            entry.seq,
+            "answer_returned",
+            [self.state.executor],
+            f"Appeal {self.state.workflow_id}: the answer was sent back, rework by {_utc(rework.due_at)}",
+            "\n".join(f"- {r}" for r in reasons),
+        )
+
+    async def publish(self, answer: SubmitAnswer) -> None:
+        self.submitted = None
+        self.state.status = AppealStatus.answered
+        self.revision += 1
+        author = self.appeal.author
+        entry = await self.record("published", f"published to the citizen via {self.appeal.channel}")
+        await workflow.execute_activity_method(
+            PublishingActivities.publish_answer,
+            Publication(
+                workflow_id=self.state.workflow_id,
+                seq=entry.seq,
+                channel=self.appeal.channel.value,
+                external_id=self.appeal.external_id,
+                recipient=author.handle or author.contact or author.name or "",
+                text=answer.text,
+                attachments=[a.model_dump(mode="json") for a in answer.attachments],
+            ),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=STORAGE_RETRY,
+            summary=f"publish the answer to {self.appeal.channel}",
+        )
+
+    async def citizen_refutes(self) -> bool:
+        """The feedback window: True if the citizen refuted the answer (a new cycle began)."""
+        assert self.plan is not None and self.calendar is not None
+        window_ends = clocks.after(self.calendar, _now(), self.plan.policy.feedback_window)
+        self.refuted = False
+        try:
+            await workflow.wait_condition(
+                lambda: self.refuted or self.ended,
+                timeout=max(window_ends - workflow.now(), timedelta(0)),
+                timeout_summary=f"feedback window until {_utc(window_ends)}",
+            )
+        except TimeoutError:
+            return False
+        return self.refuted
 
     async def close(self) -> None:
         self.closed_at = workflow.now()
-        self.state.status = AppealStatus.closed
+        final = self.ended_as
+        if final is None:
+            unsolvable = self.state.answer is not None and self.state.answer.kind == AnswerKind.cannot_be_solved
+            final = AppealStatus.closed_unsolvable if unsolvable else AppealStatus.closed
+        self.state.status = final
         self.revision += 1
-        await self.record("closed", "closed: the feedback window passed without a refutation")
+        why = self.end_reason or "the feedback window passed without a refutation"
+        await self.record("closed", f"{final.value}: {why}", status=final.value)
+
+    @property
+    def ended(self) -> bool:
+        return self.ended_as is not None
+
+    def end(self, status: AppealStatus, reason: str) -> None:
+        """Close early with a final status of its own (not an appeal, duplicate, no reply)."""
+        self.ended_as, self.end_reason = status, reason
+        for clock in self.running():
+            clocks.stop(clock, _now())
+        self.revision += 1
 
     # --- Planning ------------------------------------------------------------------------
 
@@ -250,7 +423,7 @@ class AppealWorkflow:
 
     def next_alarm(self) -> Alarm | None:
         alarms = [a for c in self.state.clocks if (a := clocks.next_alarm(c)) is not None]
-        overdue = [c for c in self.state.clocks if c.ticking and c.breached_at is not None]
+        overdue = [c for c in self.state.clocks if c.ticking and c.breached_at is not None and c.name != CLARIFICATION]
         if not overdue:
             self.escalation_due = None
         elif self.escalation_due is not None:
@@ -283,6 +456,8 @@ class AppealWorkflow:
                 f"Appeal {self.state.workflow_id}: {share} — {clock.name} due {_utc(clock.due_at)}",
                 self.appeal.text,
             )
+        elif alarm.kind == "breach" and clock.name == CLARIFICATION:
+            self.end(AppealStatus.closed_no_reply, f"no reply from the citizen by {_utc(clock.due_at)}")
         elif alarm.kind == "breach":
             clock.breached_at = clock.due_at  # the exact moment, whenever the worker got to it
             self.state.sla_breached = True
@@ -299,9 +474,7 @@ class AppealWorkflow:
             )
         else:
             interval = self.plan.policy.escalation_interval
-            self.escalation_due = self.calendar.next_working_moment(
-                clocks.after(self.calendar, _now(), interval)
-            )
+            self.escalation_due = self.calendar.next_working_moment(clocks.after(self.calendar, _now(), interval))
             await self.escalate(clock)
 
     async def escalate(self, clock: Clock) -> None:
@@ -353,7 +526,7 @@ class AppealWorkflow:
 
     # --- Recording: timeline, search attributes, storage, notifications ------------------
 
-    async def record(self, kind: str, summary: str, **data: Any) -> TimelineEntry:
+    async def record(self, kind: str, summary: str, /, **data: Any) -> TimelineEntry:
         self.seq += 1
         entry = TimelineEntry(seq=self.seq, at=workflow.now(), kind=kind, summary=summary, data=data)
         self.state.timeline.append(entry)
@@ -396,9 +569,7 @@ class AppealWorkflow:
             )
             for recipient in recipients
         ]
-        for recipient, outcome in zip(
-            recipients, await asyncio.gather(*sends, return_exceptions=True), strict=True
-        ):
+        for recipient, outcome in zip(recipients, await asyncio.gather(*sends, return_exceptions=True), strict=True):
             if isinstance(outcome, ActivityError):
                 # A lost notification must be visible, not fatal: the clocks go on.
                 await self.record(
@@ -428,6 +599,12 @@ class AppealWorkflow:
             cycle=self.state.cycle,
             paused=self.paused_since is not None,
             clocks=self.state.clocks,
+            category=self.appeal.category,
+            municipality=self.appeal.municipality,
+            formal_rejections=self.state.formal_rejections,
+            redirects=len(self.state.redirects),
+            incident_id=self.state.incident_id,
+            duplicate_of=self.state.duplicate_of,
         )
 
     def _publish_search_attributes(self, p: Projection) -> None:
@@ -442,6 +619,7 @@ class AppealWorkflow:
             (sa.ANSWER_DEADLINE, p.answer_deadline),
             (sa.ESCALATION_LEVEL, p.escalation_level),
             (sa.SLA_BREACHED, p.sla_breached),
+            (sa.INCIDENT_ID, p.incident_id),
         ]
         updates: list[SearchAttributeUpdate[Any]] = []
         for key, value in wanted:
@@ -516,25 +694,35 @@ class AppealWorkflow:
 
     @workflow.update
     async def answer(self, action: SubmitAnswer) -> ActionReceipt:
+        await self.take_answer(action)
+        return self._receipt(ANSWER)
+
+    async def take_answer(self, action: SubmitAnswer) -> None:
+        """The answer stops the answer clocks; the lifecycle then puts it through the quality gate."""
         self._acknowledge(action.by)
         self.answered_at = _now()
         self.state.answer = action
         commitment = self.state.clock(COMMITMENT)
         keeps = commitment is not None and commitment.running
         on_time = self._stop(ANSWER_CLOCKS)
-        self.state.status = AppealStatus.answered
-        data: dict[str, Any] = {"by": action.by, "on_time": on_time, "attachments": len(action.attachments)}
+        self.submitted = action
+        data: dict[str, Any] = {
+            "by": action.by,
+            "kind": action.kind.value,
+            "on_time": on_time,
+            "attachments": len(action.attachments),
+        }
+        if action.responsible:
+            data["responsible"] = action.responsible
         if keeps:
             data["commitment_kept"] = on_time
-        entry = await self.record("answered", f"answered by {action.by}", **data)
-        await self.notify(
-            entry.seq, "answer", self.recipients([Role.citizen]), "Ответ на обращение", action.text
-        )
-        return self._receipt(ANSWER)
+        await self.record("answered", f"answered by {action.by} ({action.kind.value})", **data)
 
     @answer.validator
     def _check_answer(self, action: SubmitAnswer) -> None:
         self._refuse_if_closed(ANSWER)
+        if self.submitted is not None:
+            raise ValueError("an answer is already with the moderator; wait for the verdict")
         if self.answered_at is not None:
             raise ValueError(
                 f"already answered by {self.state.answer.by if self.state.answer else '?'} "
@@ -547,17 +735,8 @@ class AppealWorkflow:
     async def declare_white_spot(self, action: DeclareWhiteSpot) -> ActionReceipt:
         assert self.plan is not None and self.calendar is not None
         self._acknowledge(action.by)
-        now = _now()
         on_time = self._stop((ANSWER, FINAL))
-        due = self._end_of(action.committed_date)
-        commitment = clocks.start_commitment(
-            self.calendar, now, due, self._reminder(action.committed_date), cycle=self.state.cycle
-        )
-        self.state.clocks.append(commitment)
-        self.state.commitment = Commitment(
-            reason=action.reason, committed_date=action.committed_date, declared_by=action.by
-        )
-        self.revision += 1
+        self._commit(action.committed_date, action.reason, by=action.by)
         entry = await self.record(
             "white_spot_declared",
             f"honest deadline by {action.by}: solved by {action.committed_date} — {action.reason}",
@@ -711,6 +890,14 @@ class AppealWorkflow:
 
     @workflow.update
     async def resume(self, action: ResumeClocks) -> ActionReceipt:
+        waiting = self.state.clock(CLARIFICATION)
+        if waiting is not None and waiting.running:
+            clocks.stop(waiting, _now())
+        await self._resume_clocks(action.by)
+        return self._receipt("resume")
+
+    async def _resume_clocks(self, by: str, **data: Any) -> None:
+        """Every paused clock runs again, its deadline moved by exactly the paused working time."""
         assert self.calendar is not None and self.paused_since is not None
         now = _now()
         moved: dict[str, str] = {}
@@ -723,8 +910,7 @@ class AppealWorkflow:
         self.paused_since = None
         self.state.status = self._working_status()
         self.revision += 1
-        await self.record("resumed", f"clocks resumed by {action.by}", by=action.by, moved=moved)
-        return self._receipt("resume")
+        await self.record("resumed", f"clocks resumed by {by}", by=by, moved=moved, **data)
 
     @resume.validator
     def _check_resume(self, action: ResumeClocks) -> None:
@@ -738,20 +924,18 @@ class AppealWorkflow:
         now = _now()
         self.state.cycle += 1
         self.answered_at = None
+        self.submitted = None
         self.state.answer = None
         self.refuted = True
         policy = self.plan.policy
         self.state.clocks.append(
-            clocks.start_clock(
-                self.calendar, ANSWER, now, policy.answer, policy.thresholds, cycle=self.state.cycle
-            )
+            clocks.start_clock(self.calendar, ANSWER, now, policy.answer, policy.thresholds, cycle=self.state.cycle)
         )
         self.state.status = AppealStatus.in_progress
         self.revision += 1
         entry = await self.record(
             "reopened",
-            f"refuted by {action.by}: {action.reason}; "
-            f"answer cycle {self.state.cycle} due {_utc(self.due(ANSWER))}",
+            f"refuted by {action.by}: {action.reason}; answer cycle {self.state.cycle} due {_utc(self.due(ANSWER))}",
             by=action.by,
             reason=action.reason,
             cycle=self.state.cycle,
@@ -770,8 +954,8 @@ class AppealWorkflow:
     @refute.validator
     def _check_refute(self, action: Refute) -> None:
         self._refuse_if_closed("refute")
-        if self.answered_at is None:
-            raise ValueError("there is no answer to refute yet")
+        if self.state.status != AppealStatus.answered:
+            raise ValueError("there is no published answer to refute")
 
     @workflow.update
     async def repin_policy(self, action: RepinPolicy) -> ActionReceipt:
@@ -812,7 +996,190 @@ class AppealWorkflow:
         if self.plan is None:
             raise ValueError("the appeal is not routed yet")
 
-    # --- Helpers for the handlers --------------------------------------------------------
+    @workflow.update
+    def moderate(self, action: Moderate) -> ActionReceipt:
+        self.verdict = action
+        return self._receipt("moderate")
+
+    @moderate.validator
+    def _check_moderate(self, action: Moderate) -> None:
+        self._refuse_if_closed("moderate")
+        if self.state.status != AppealStatus.in_moderation or self.verdict is not None:
+            raise ValueError("there is no answer waiting for moderation")
+
+    @workflow.update
+    async def reclassify(self, action: Reclassify) -> ActionReceipt:
+        changes = {k: v for k, v in (("category", action.category), ("municipality", action.municipality)) if v}
+        self.appeal = self.appeal.model_copy(update=changes)
+        self.state.appeal = self.appeal
+        plan = await self.fetch_plan()
+        assert self.plan is not None
+        self.plan = self.plan.model_copy(update={"route": plan.route})  # the SLA policy stays pinned
+        before = self.state.executor
+        self.state.executor, self.state.ladder = plan.route.executor, plan.route.ladder
+        entry = await self.record(
+            "reclassified",
+            f"{', '.join(f'{k}={v}' for k, v in changes.items())} by {action.by}: "
+            f"routed to {plan.route.executor.address}",
+            by=action.by,
+            previous_executor=before.address if before else None,
+            executor=plan.route.executor.address,
+            **changes,
+        )
+        if before != plan.route.executor:
+            await self.notify(
+                entry.seq,
+                "assigned",
+                [plan.route.executor],
+                f"Appeal {self.state.workflow_id} was re-routed to you",
+                self.appeal.text,
+            )
+        return self._receipt("reclassify")
+
+    @reclassify.validator
+    def _check_reclassify(self, action: Reclassify) -> None:
+        self._refuse_if_closed("reclassify")
+        self._policy()
+
+    @workflow.update
+    async def redirect(self, action: Redirect) -> ActionReceipt:
+        before = self.state.executor
+        self.state.executor = action.to
+        self.state.redirects.append(
+            {"from": before.address if before else "", "to": action.to.address, "reason": action.reason}
+        )
+        self._stop((REDIRECT,))
+        entry = await self.record(
+            "redirected",
+            f"redirected by {action.by} from {before.address if before else '-'} to {action.to.address}: "
+            f"{action.reason}",
+            by=action.by,
+            previous_executor=before.address if before else None,
+            executor=action.to.address,
+            reason=action.reason,
+        )
+        await self.notify(
+            entry.seq,
+            "redirected",
+            [action.to, *self.recipients([Role.citizen])],
+            "Обращение переадресовано",
+            f"Ваше обращение передано: {action.to.address}. Причина: {action.reason}",
+        )
+        return self._receipt("redirect")
+
+    @redirect.validator
+    def _check_redirect(self, action: Redirect) -> None:
+        self._refuse_if_closed("redirect")
+        if self.answered_at is not None:
+            raise ValueError("the appeal is already answered; it cannot be redirected now")
+        if self.state.executor is not None and action.to.address == self.state.executor.address:
+            raise ValueError(f"to: {action.to.address} already handles this appeal")
+        window = self.state.clock(REDIRECT)
+        if window is not None and window.stopped_at is None and workflow.now() > window.due_at:
+            raise ValueError(
+                f"the redirect period ended at {window.due_at.isoformat()} (policy "
+                f"{self._policy().name}); answer on substance, naming who is responsible"
+            )
+
+    @workflow.update
+    async def ask_citizen(self, action: AskCitizen) -> ActionReceipt:
+        assert self.plan is not None and self.calendar is not None
+        now = _now()
+        self.paused_since = now
+        for clock in self.running():
+            clocks.pause(clock, now, f"question to the citizen: {action.question}")
+        waiting = clocks.start_clock(
+            self.calendar, CLARIFICATION, now, self.plan.policy.clarification_timeout, [], cycle=self.state.cycle
+        )
+        self.state.clocks.append(waiting)
+        self.state.status = AppealStatus.waiting_for_citizen
+        self.revision += 1
+        entry = await self.record(
+            "question_asked",
+            f"{action.by} asked the citizen; clocks paused until the reply (or {_utc(waiting.due_at)})",
+            by=action.by,
+            question=action.question,
+            reply_due=waiting.due_at.isoformat(),
+        )
+        await self.notify(
+            entry.seq, "question", self.recipients([Role.citizen]), "Уточнение по обращению", action.question
+        )
+        return self._receipt("ask_citizen")
+
+    @ask_citizen.validator
+    def _check_ask(self, action: AskCitizen) -> None:
+        self._check_pause(PauseClocks(by=action.by, reason=action.question))
+
+    @workflow.signal
+    async def citizen_replied(self, reply: CitizenReply) -> None:
+        """From the intake side: the citizen answered the question; the clocks run again."""
+        waiting = self.state.clock(CLARIFICATION)
+        if waiting is None or not waiting.running or self.calendar is None or self.ended:
+            await self.record("citizen_message", "a message from the citizen", text=reply.text)
+            return
+        clocks.stop(waiting, _now())
+        await self._resume_clocks("the citizen", text=reply.text)
+
+    @workflow.update
+    async def mark_not_appeal(self, action: MarkNotAppeal) -> ActionReceipt:
+        self.end(AppealStatus.closed_not_appeal, f"not an appeal ({action.by}): {action.reason}")
+        return self._receipt("mark_not_appeal")
+
+    @mark_not_appeal.validator
+    def _check_not_appeal(self, action: MarkNotAppeal) -> None:
+        self._refuse_if_closed("mark_not_appeal")
+
+    @workflow.update
+    async def mark_duplicate(self, action: MarkDuplicate) -> ActionReceipt:
+        self.state.duplicate_of = action.original
+        self.end(AppealStatus.closed_duplicate, f"a duplicate of {action.original} ({action.by})")
+        return self._receipt("mark_duplicate")
+
+    @mark_duplicate.validator
+    def _check_duplicate(self, action: MarkDuplicate) -> None:
+        self._refuse_if_closed("mark_duplicate")
+        if action.original == self.state.workflow_id:
+            raise ValueError("original: an appeal cannot duplicate itself")
+
+    @workflow.signal
+    async def join_incident(self, join: JoinIncident) -> None:
+        """Linked to a systemic incident: its commitment becomes this appeal's answer deadline."""
+        if self.ended or self.calendar is None:
+            return
+        first = self.state.incident_id is None
+        self.state.incident_id = join.incident_id
+        if join.committed_date is not None and self.answered_at is None and self.state.commitment is None:
+            self._stop((ANSWER, FINAL))
+            self._commit(join.committed_date, join.reason or join.title, by=f"incident {join.incident_id}")
+        self.revision += 1
+        if first or join.committed_date is not None:
+            await self.record(
+                "linked_to_incident",
+                f"linked to incident {join.incident_id}: {join.title}",
+                incident_id=join.incident_id,
+                committed_date=join.committed_date.isoformat() if join.committed_date else None,
+            )
+
+    @workflow.signal
+    async def incident_answered(self, answered: IncidentAnswered) -> None:
+        """The incident's one answer, taken as this appeal's own; moderated and published here."""
+        if self.ended or self.submitted is not None or self.answered_at is not None:
+            await self.record("incident_answer_skipped", f"incident {answered.incident_id} answered; already handled")
+            return
+        reply = answered.answer
+        await self.take_answer(SubmitAnswer(by=reply.by, text=reply.text, attachments=reply.attachments))
+
+    # --- Helpers for the handlers -------------------------------------------------------
+
+    def _commit(self, day: date, reason: str, *, by: str) -> None:
+        """A commitment clock due at the end of `day`, with its reminder."""
+        assert self.calendar is not None
+        commitment = clocks.start_commitment(
+            self.calendar, _now(), self._end_of(day), self._reminder(day), cycle=self.state.cycle
+        )
+        self.state.clocks.append(commitment)
+        self.state.commitment = Commitment(reason=reason, committed_date=day, declared_by=by)
+        self.revision += 1
 
     def _acknowledge(self, by: str) -> None:
         """The first reaction: an explicit acknowledgment, or any answer before it."""
@@ -820,7 +1187,7 @@ class AppealWorkflow:
             return
         self.acknowledged_at = _now()
         self.state.acknowledged_by = by
-        self._stop((ACKNOWLEDGE,))
+        self._stop((ACKNOWLEDGE, REDIRECT))
         self.state.status = self._working_status()
         self.revision += 1
 
@@ -843,8 +1210,12 @@ class AppealWorkflow:
     def _working_status(self) -> AppealStatus:
         if self.paused_since is not None:
             return AppealStatus.waiting_for_citizen
+        if self.submitted is not None:
+            return AppealStatus.in_moderation
         if self.answered_at is not None:
             return AppealStatus.answered
+        if self.state.clock(REWORK) is not None and self.state.clock(REWORK).running:  # type: ignore[union-attr]
+            return AppealStatus.rework
         if self.acknowledged_at is not None:
             return AppealStatus.in_progress
         return AppealStatus.awaiting_acknowledgment
@@ -907,6 +1278,4 @@ class AppealWorkflow:
         if self.calendar is None:
             return []
         now = _now()
-        return [
-            ClockView(clock=c, remaining=clocks.remaining(self.calendar, c, now)) for c in self.state.clocks
-        ]
+        return [ClockView(clock=c, remaining=clocks.remaining(self.calendar, c, now)) for c in self.state.clocks]

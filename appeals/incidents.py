@@ -1,0 +1,74 @@
+"""Systemic incidents: one problem, many appeals, one answer fanned out to each of them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import Field, computed_field
+
+from appeals.models import Attachment, Model, NonEmpty, Reason
+
+INCIDENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"
+
+
+class OpenIncident(Model):
+    incident_id: str = Field(pattern=INCIDENT_ID_PATTERN)
+    title: NonEmpty
+    category: NonEmpty
+    address: NonEmpty
+    municipality: NonEmpty | None = None
+    opened_by: NonEmpty
+    committed_date: date | None = Field(None, description="When the problem will be solved")
+    reason: Reason | None = Field(None, description="Why it takes until committed_date")
+
+    @property
+    def workflow_id(self) -> str:
+        return f"incident-{self.incident_id}"
+
+
+class LinkAppeal(Model):
+    by: NonEmpty
+    workflow_id: str = Field(pattern=r"^appeal-")
+
+
+class IncidentAnswer(Model):
+    """One answer for every linked appeal; each is published on its own channel."""
+
+    by: NonEmpty
+    text: str = Field(min_length=1, max_length=20_000)
+    attachments: list[Attachment] = Field(default_factory=list, max_length=50)
+
+
+class JoinIncident(Model):
+    """Signal to an appeal: you are part of this incident (and follow its commitment)."""
+
+    incident_id: str
+    title: str
+    committed_date: date | None = None
+    reason: str | None = None
+
+
+class IncidentAnswered(Model):
+    """Signal to a linked appeal: the incident's answer, to be moderated and published."""
+
+    incident_id: str
+    answer: IncidentAnswer
+
+
+class IncidentState(Model):
+    incident_id: str
+    title: str
+    category: str
+    address: str
+    municipality: str | None = None
+    status: str = "open"  # open | answered
+    opened_at: datetime
+    committed_date: date | None = None
+    linked: list[str] = Field(default_factory=list)
+    answered_at: datetime | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def count(self) -> int:
+        """How many appeals are linked."""
+        return len(self.linked)
