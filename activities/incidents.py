@@ -32,7 +32,7 @@ ON CONFLICT (incident_id) DO UPDATE SET
 _OPEN_INCIDENT = """
 SELECT incident_id FROM incidents
 WHERE status = 'open' AND lower(category) = lower($1) AND lower(trim(address)) = lower(trim($2))
-  AND opened_at BETWEEN $3 - $4::interval AND $3 + $4::interval
+  AND opened_at BETWEEN $3::timestamptz - $4::interval AND $3::timestamptz + $4::interval
 ORDER BY opened_at LIMIT 1
 """
 
@@ -40,7 +40,7 @@ _OPEN_APPEALS = """
 SELECT workflow_id FROM appeals
 WHERE closed_at IS NULL AND incident_id IS NULL AND status NOT LIKE 'closed%'
   AND lower(category) = lower($1) AND lower(trim(address)) = lower(trim($2))
-  AND received_at BETWEEN $3 - $4::interval AND $3 + $4::interval
+  AND received_at BETWEEN $3::timestamptz - $4::interval AND $3::timestamptz + $4::interval
 ORDER BY received_at
 """
 

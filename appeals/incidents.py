@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import Field, computed_field
+from pydantic import ConfigDict, Field, computed_field
 
 from appeals.models import Attachment, Model, NonEmpty, Reason
 
@@ -56,6 +56,8 @@ class IncidentAnswered(Model):
 
 
 class IncidentState(Model):
+    model_config = ConfigDict(extra="ignore")  # `count` is computed, and comes back in queries
+
     incident_id: str
     title: str
     category: str

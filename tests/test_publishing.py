@@ -1,0 +1,307 @@
+"""Publishing the accepted answer: the record adapter and the signed webhook, on real PostgreSQL and loopback."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+import pytest_asyncio
+from aiohttp import web
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
+
+from activities import publishing
+from activities.notifiers import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from activities.publishing import PublishingActivities, RecordingPublisher, WebhookPublisher
+from activities.storage import StorageActivities
+from appeals.models import AppealInput, AppealStatus
+from appeals.records import AppealEvent, Projection, Publication
+from stack.settings import Settings
+
+RECEIVED = datetime(2026, 11, 29, 4, 0, tzinfo=UTC)
+SECRET = "test-publish-secret"
+ATTACHMENTS = [
+    {"name": "акт-вывоза-снега.pdf", "url": "https://files.example/act-1.pdf", "size": 20480},
+    {"name": "фото.jpg", "url": "https://files.example/photo.jpg"},
+]
+
+
+@pytest.fixture
+def env() -> ActivityEnvironment:
+    return ActivityEnvironment()
+
+
+@pytest_asyncio.fixture
+async def appeal(env: ActivityEnvironment, pool: asyncpg.Pool) -> AppealInput:
+    """A fresh, registered appeal with a unique workflow id: `publications` rows refer to it."""
+    appeal = AppealInput.model_validate(
+        {
+            "channel": "vk",
+            "external_id": f"post-{uuid.uuid4().hex}",
+            "text": "Третий день не вывозят снег во дворе дома на ул. Ленина, 50.",
+            "author": {"name": "Мария Иванова", "handle": "id123456", "contact": "+7 912 000-00-00"},
+            "received_at": RECEIVED.isoformat(),
+            "category": "snow_removal",
+            "municipality": "Пермь",
+        }
+    )
+    registration = AppealEvent(
+        workflow_id=appeal.workflow_id,
+        seq=1,
+        kind="registered",
+        at=RECEIVED + timedelta(minutes=1),
+        summary="registered",
+        projection=Projection(status=AppealStatus.registered),
+        appeal=appeal,
+    )
+    assert await env.run(StorageActivities(pool).record_event, registration) is True
+    return appeal
+
+
+def publication(appeal: AppealInput, seq: int = 7) -> Publication:
+    return Publication(
+        workflow_id=appeal.workflow_id,
+        seq=seq,
+        channel="vk",
+        external_id=appeal.external_id,
+        recipient="id123456",
+        text="Здравствуйте! Снег во дворе дома на ул. Ленина, 50 вывезен сегодня.",
+        attachments=ATTACHMENTS,
+    )
+
+
+async def publication_rows(pool: asyncpg.Pool, workflow_id: str) -> list[asyncpg.Record]:
+    return await pool.fetch("SELECT * FROM publications WHERE workflow_id = $1 ORDER BY seq", workflow_id)
+
+
+# --- the recording publisher (default) -------------------------------------------------------
+
+
+async def test_the_recording_publisher_writes_one_published_row(
+    env: ActivityEnvironment, pool: asyncpg.Pool, appeal: AppealInput
+) -> None:
+    activities = PublishingActivities(pool, RecordingPublisher())
+    pub = publication(appeal)
+
+    assert await env.run(activities.publish_answer, pub) is True
+
+    [row] = await publication_rows(pool, appeal.workflow_id)
+    assert row["status"] == "published" and row["published_at"] is not None
+    assert (row["attempts"], row["last_error"], row["adapter"]) == (1, None, "record")
+    assert (row["seq"], row["channel"], row["external_id"]) == (7, "vk", appeal.external_id)
+    assert row["recipient"] == "id123456"
+    assert row["text"] == pub.text
+    assert row["attachments"] == ATTACHMENTS
+
+
+async def test_publishing_the_same_answer_again_publishes_nothing(
+    env: ActivityEnvironment, pool: asyncpg.Pool, appeal: AppealInput
+) -> None:
+    activities = PublishingActivities(pool, RecordingPublisher())
+    pub = publication(appeal)
+    assert await env.run(activities.publish_answer, pub) is True
+    [before] = await publication_rows(pool, appeal.workflow_id)
+
+    again = await env.run(activities.publish_answer, pub)
+
+    assert again is False
+    [after] = await publication_rows(pool, appeal.workflow_id)
+    assert after["attempts"] == 1
+    assert after["published_at"] == before["published_at"]
+    assert after["status"] == "published"
+
+
+async def test_two_steps_of_one_appeal_are_two_publications(
+    env: ActivityEnvironment, pool: asyncpg.Pool, appeal: AppealInput
+) -> None:
+    activities = PublishingActivities(pool, RecordingPublisher())
+
+    assert await env.run(activities.publish_answer, publication(appeal, seq=7)) is True
+    assert await env.run(activities.publish_answer, publication(appeal, seq=9)) is True
+
+    rows = await publication_rows(pool, appeal.workflow_id)
+    assert [(r["seq"], r["status"]) for r in rows] == [(7, "published"), (9, "published")]
+
+
+async def test_a_publication_for_an_unknown_appeal_is_refused_by_the_database(
+    env: ActivityEnvironment, pool: asyncpg.Pool
+) -> None:
+    activities = PublishingActivities(pool, RecordingPublisher())
+    orphan = Publication(
+        workflow_id=f"appeal-vk-missing-{uuid.uuid4().hex}",
+        seq=1,
+        channel="vk",
+        external_id="nope",
+        recipient="id1",
+        text="ответ",
+    )
+
+    with pytest.raises(asyncpg.ForeignKeyViolationError):
+        await env.run(activities.publish_answer, orphan)
+
+    assert await publication_rows(pool, orphan.workflow_id) == []
+
+
+# --- the webhook publisher, against a real loopback server ----------------------------------
+
+
+@dataclass
+class Receiver:
+    """Records every POST as it arrived and answers as told."""
+
+    url: str = ""
+    answer_status: int = 200
+    posts: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.posts.append((dict(request.headers), await request.read()))
+        if self.answer_status >= 300:
+            return web.Response(status=self.answer_status, text=f"answering {self.answer_status}")
+        return web.Response(status=204)
+
+
+@pytest_asyncio.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    state = Receiver()
+    app = web.Application()
+    app.router.add_post("/hooks/publish", state.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    state.url = f"http://{host}:{port}/hooks/publish"
+    try:
+        yield state
+    finally:
+        await runner.cleanup()
+
+
+def webhook_activities(pool: asyncpg.Pool, receiver: Receiver) -> PublishingActivities:
+    return PublishingActivities(pool, WebhookPublisher(receiver.url, SECRET))
+
+
+async def test_the_webhook_publisher_posts_a_signed_publication_exactly_once(
+    env: ActivityEnvironment, pool: asyncpg.Pool, appeal: AppealInput, receiver: Receiver
+) -> None:
+    activities = webhook_activities(pool, receiver)
+    pub = publication(appeal)
+
+    first = await env.run(activities.publish_answer, pub)
+    second = await env.run(activities.publish_answer, pub)
+
+    assert (first, second) == (True, False)
+    [(headers, body)] = receiver.posts
+    timestamp = headers[TIMESTAMP_HEADER]
+    assert headers[SIGNATURE_HEADER] == sign(SECRET, timestamp, body)
+    assert headers[SIGNATURE_HEADER] != sign("another-secret", timestamp, body)
+    assert abs(datetime.now(UTC).timestamp() - int(timestamp)) < 300
+    assert headers[IDEMPOTENCY_HEADER] == f"{appeal.workflow_id}:7:publish" == pub.idempotency_key
+    assert headers["Content-Type"].startswith("application/json")
+    payload = json.loads(body)
+    assert payload == {"idempotency_key": pub.idempotency_key, **pub.model_dump(mode="json")}
+    assert payload["text"] == pub.text and payload["attachments"] == ATTACHMENTS
+    assert "Здравствуйте" in body.decode("utf-8")  # sent as UTF-8, not \u-escaped
+    [row] = await publication_rows(pool, appeal.workflow_id)
+    assert (row["status"], row["attempts"], row["adapter"]) == ("published", 1, "webhook")
+
+
+async def test_a_webhook_server_error_is_retryable_and_recovers(
+    env: ActivityEnvironment, pool: asyncpg.Pool, appeal: AppealInput, receiver: Receiver
+) -> None:
+    activities = webhook_activities(pool, receiver)
+    pub = publication(appeal)
+    receiver.answer_status = 500
+
+    with pytest.raises(Exception) as failed:
+        await env.run(activities.publish_answer, pub)
+
+    assert not (isinstance(failed.value, ApplicationError) and failed.value.non_retryable)
+    assert "500" in str(failed.value)
+    [row] = await publication_rows(pool, appeal.workflow_id)
+    assert (row["status"], row["attempts"], row["published_at"]) == ("pending", 1, None)
+    assert "answered 500" in row["last_error"]
+
+    receiver.answer_status = 200
+    retried = await env.run(activities.publish_answer, pub)
+
+    assert retried is True
+    assert len(receiver.posts) == 2
+    assert [h[IDEMPOTENCY_HEADER] for h, _ in receiver.posts] == [pub.idempotency_key] * 2
+    [row] = await publication_rows(pool, appeal.workflow_id)
+    assert (row["status"], row["attempts"], row["last_error"]) == ("published", 2, None)
+    assert row["published_at"] is not None
+
+
+async def test_a_webhook_client_error_is_a_permanent_failure(
+    env: ActivityEnvironment, pool: asyncpg.Pool, appeal: AppealInput, receiver: Receiver
+) -> None:
+    activities = webhook_activities(pool, receiver)
+    receiver.answer_status = 400
+
+    with pytest.raises(ApplicationError) as refused:
+        await env.run(activities.publish_answer, publication(appeal))
+
+    assert refused.value.type == "PermanentDeliveryError"
+    assert refused.value.non_retryable is True
+    assert "answered 400" in str(refused.value)
+    [row] = await publication_rows(pool, appeal.workflow_id)
+    assert (row["status"], row["attempts"]) == ("pending", 1)
+    assert "answered 400" in row["last_error"]
+    assert len(receiver.posts) == 1
+
+
+# --- from_settings ----------------------------------------------------------------------------
+
+
+def settings(**overrides: Any) -> Settings:
+    base = {"publisher": "record", "publish_webhook_url": None, "webhook_secret": None}
+    return dataclasses.replace(Settings(), **{**base, **overrides})
+
+
+def test_the_default_publisher_records() -> None:
+    chosen = publishing.from_settings(settings())
+
+    assert isinstance(chosen, RecordingPublisher) and chosen.name == "record"
+
+
+def test_a_configured_webhook_publisher_is_built() -> None:
+    chosen = publishing.from_settings(
+        settings(publisher="webhook", publish_webhook_url="http://127.0.0.1:9/hook", webhook_secret=SECRET)
+    )
+
+    assert isinstance(chosen, WebhookPublisher) and chosen.name == "webhook"
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"publish_webhook_url": "http://127.0.0.1:9/hook"},
+        {"webhook_secret": SECRET},
+    ],
+    ids=["neither", "no-secret", "no-url"],
+)
+def test_a_webhook_publisher_without_url_or_secret_is_refused(overrides: dict[str, str]) -> None:
+    with pytest.raises(SystemExit) as refused:
+        publishing.from_settings(settings(publisher="webhook", **overrides))
+
+    message = str(refused.value)
+    assert "APPEALS_PUBLISH_WEBHOOK_URL" in message
+    assert "APPEALS_WEBHOOK_SECRET" in message
+
+
+def test_an_unknown_publisher_is_refused() -> None:
+    with pytest.raises(SystemExit) as refused:
+        publishing.from_settings(settings(publisher="telegram"))
+
+    message = str(refused.value)
+    assert "APPEALS_PUBLISHER='telegram'" in message
+    assert "'record'" in message and "'webhook'" in message
