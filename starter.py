@@ -30,7 +30,8 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from appeals.models import ACTIONS, AppealInput
+from appeals.incidents import IncidentAnswer, LinkAppeal, OpenIncident
+from appeals.models import ACTIONS, AppealInput, CitizenReply
 from stack import search_attributes as sa
 from stack.client import connect
 from stack.process import exit_now
@@ -144,7 +145,12 @@ def parse_batch(lines: Iterable[str], *, now: datetime | None = None) -> list[Ap
 def write_schemas(out: Path) -> list[Path]:
     """JSON Schema of the input and of every action, for intake services in any language."""
     out.mkdir(parents=True, exist_ok=True)
-    models = {"appeal-input": AppealInput} | {f"action-{n}": m for n, m in ACTIONS.items()}
+    models = (
+        {"appeal-input": AppealInput}
+        | {f"action-{n}": m for n, m in ACTIONS.items()}
+        | {"signal-citizen_replied": CitizenReply, "incident-open": OpenIncident}
+        | {"incident-action-link_appeal": LinkAppeal, "incident-action-answer": IncidentAnswer}
+    )
     written = []
     for name, model in models.items():
         path = out / f"{name}.schema.json"

@@ -18,12 +18,13 @@ from typing import TypeVar
 import pytest
 from temporalio.client import WorkflowFailureError
 
-from appeals.models import Acknowledge
+from appeals.models import Acknowledge, Recipient, Redirect, Refute, SubmitAnswer
 from appeals.state import AppealResult
 from stack import binaries
 from stack.settings import Settings
-from tests.conftest import make_appeal, running_worker
-from tests.scenarios import answer_and_publish
+from starter import submit
+from tests.conftest import events, make_appeal, running_worker
+from tests.scenarios import FORMAL_TEXT, answer_and_publish, good_answer, wait_for
 from workflows.appeal import AppealWorkflow
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -235,3 +236,56 @@ async def test_a_start_under_a_non_canonical_id_fails_with_the_reason(dev_env, p
             await handle.result()
     assert f"start it as '{appeal.workflow_id}'" in str(failed.value.cause)
     assert await pool.fetchval("SELECT count(*) FROM appeals WHERE external_id = $1", appeal.external_id) == 0
+
+
+async def test_the_full_path_redirect_rework_publication_refutation_and_closure(
+    dev_env, pool, task_queue, quick_feedback
+):
+    """The lifecycle of issue 4 end to end on the dev server, in real time."""
+    client = dev_env.client
+    appeal = make_appeal(datetime.now(UTC), category="roads")
+    async with running_worker(client, pool, task_queue, quick_feedback):
+        submission = await submit(client, appeal, task_queue=task_queue)
+        handle = client.get_workflow_handle(submission.workflow_id, result_type=AppealResult)
+        await wait_for(handle, lambda s: s.executor is not None)
+        await handle.execute_update(AppealWorkflow.acknowledge, Acknowledge(by="ivanov"))
+        roads = Recipient(role="executor", address="perm-dorogi@gorodperm.ru")
+        await handle.execute_update(
+            AppealWorkflow.redirect,
+            Redirect(by="ivanov", to=roads, reason="Дорога на балансе МКУ «Пермблагоустройство»"),
+        )
+        await handle.execute_update(AppealWorkflow.answer, SubmitAnswer(by="petrov", text=FORMAL_TEXT))
+        await wait_for(handle, lambda s: s.status == "rework")
+        await answer_and_publish(handle, good_answer("petrov"))
+        await handle.execute_update(AppealWorkflow.refute, Refute(by="citizen", reason="Яма так и осталась у подъезда"))
+        await wait_for(handle, lambda s: s.status == "in_progress" and s.cycle == 2)
+        await answer_and_publish(handle, good_answer("petrov"))
+        result = await asyncio.wait_for(handle.result(), 30)
+        history = await handle.fetch_history()
+
+    assert result.status == "closed"
+    kinds = await events(pool, handle.id)
+    assert kinds == [
+        "registered",
+        "routed",
+        "acknowledged",
+        "redirected",
+        "answered",
+        "answer_returned",
+        "answered",
+        "sent_to_moderation",
+        "answer_accepted",
+        "published",
+        "reopened",
+        "answered",
+        "sent_to_moderation",
+        "answer_accepted",
+        "published",
+        "closed",
+    ]
+    assert await pool.fetchval("SELECT count(*) FROM publications WHERE workflow_id = $1", handle.id) == 2
+    row = await pool.fetchrow(
+        "SELECT executor, formal_rejections, redirects, cycle FROM appeals WHERE workflow_id = $1", handle.id
+    )
+    assert (row["executor"], row["formal_rejections"], row["redirects"], row["cycle"]) == (roads.address, 1, 1, 2)
+    print(f"full path: {len(history.events)} history events")

@@ -126,7 +126,6 @@ class AppealWorkflow:
         self.seq = 0
         self.acknowledged_at: datetime | None = None
         self.answered_at: datetime | None = None
-        self.refuted = False
         self.closed_at: datetime | None = None
         self.paused_since: datetime | None = None
         self.escalation_due: datetime | None = None
@@ -246,8 +245,9 @@ class AppealWorkflow:
             assert answer is not None
             if not await self.passes_moderation(answer):
                 continue
+            cycle = self.state.cycle
             await self.publish(answer)
-            if not await self.citizen_refutes():
+            if not await self.citizen_refutes(cycle):
                 return
 
     async def passes_moderation(self, answer: SubmitAnswer) -> bool:
@@ -339,20 +339,23 @@ class AppealWorkflow:
             summary=f"publish the answer to {self.appeal.channel}",
         )
 
-    async def citizen_refutes(self) -> bool:
-        """The feedback window: True if the citizen refuted the answer (a new cycle began)."""
+    async def citizen_refutes(self, cycle: int) -> bool:
+        """The feedback window: True if the citizen refuted the answer (the cycle moved on).
+
+        A refutation can arrive while the publication is still being stored, so the test is
+        the cycle number, not a flag that could be reset after it was set.
+        """
         assert self.plan is not None and self.calendar is not None
         window_ends = clocks.after(self.calendar, _now(), self.plan.policy.feedback_window)
-        self.refuted = False
         try:
             await workflow.wait_condition(
-                lambda: self.refuted or self.ended,
+                lambda: self.state.cycle != cycle or self.ended,
                 timeout=max(window_ends - workflow.now(), timedelta(0)),
                 timeout_summary=f"feedback window until {_utc(window_ends)}",
             )
         except TimeoutError:
             return False
-        return self.refuted
+        return self.state.cycle != cycle
 
     async def close(self) -> None:
         self.closed_at = workflow.now()
@@ -926,7 +929,6 @@ class AppealWorkflow:
         self.answered_at = None
         self.submitted = None
         self.state.answer = None
-        self.refuted = True
         policy = self.plan.policy
         self.state.clocks.append(
             clocks.start_clock(self.calendar, ANSWER, now, policy.answer, policy.thresholds, cycle=self.state.cycle)
