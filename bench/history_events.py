@@ -24,12 +24,13 @@ from stack.client import DATA_CONVERTER
 from stack.embedded import EmbeddedPostgres
 from stack.logs import configure
 from tests.conftest import running_worker
-from tests.scenarios import escalated_path, happy_path, thirty_day_path
+from tests.scenarios import escalated_path, full_path, happy_path, thirty_day_path
 
 JOURNEYS = {
     "happy_path": happy_path,
     "escalated_path": escalated_path,
     "thirty_day_path": thirty_day_path,
+    "full_path": full_path,
 }
 
 

@@ -23,6 +23,9 @@ from appeals.models import (
     DeclareWhiteSpot,
     Moderate,
     PauseClocks,
+    Recipient,
+    Redirect,
+    Refute,
     ResumeClocks,
     SubmitAnswer,
 )
@@ -183,4 +186,23 @@ async def thirty_day_path(env: WorkflowEnvironment, task_queue: str) -> Workflow
     await answer_and_publish(handle)
     await advance(env, timedelta(days=7, minutes=1))
     await handle.result()
+    return handle
+
+
+async def full_path(env: WorkflowEnvironment, task_queue: str) -> WorkflowHandle:
+    """Redirect, a formal answer sent back, rework, publication, a refutation, a second answer, closure."""
+    monday = await to_monday_morning(env)
+    handle = await start(env.client, task_queue, make_appeal(monday, category="roads"))
+    await handle.execute_update(AppealWorkflow.acknowledge, Acknowledge(by="ivanov"))
+    roads = Recipient(role="executor", address="perm-dorogi@gorodperm.ru")
+    await handle.execute_update(
+        AppealWorkflow.redirect, Redirect(by="ivanov", to=roads, reason="Двор на балансе МКУ «Пермблагоустройство»")
+    )
+    await handle.execute_update(AppealWorkflow.answer, SubmitAnswer(by="petrov", text=FORMAL_TEXT))
+    await wait_for(handle, lambda s: s.status == AppealStatus.rework)
+    await answer_and_publish(handle, good_answer("petrov"))
+    await handle.execute_update(AppealWorkflow.refute, Refute(by="citizen", reason="Снег так и лежит у подъезда"))
+    await wait_for(handle, lambda s: s.cycle == 2)
+    await answer_and_publish(handle, good_answer("petrov"))
+    await sit_out_feedback_window(env, handle)
     return handle

@@ -32,7 +32,7 @@ def _history(path: Path) -> WorkflowHistory:
 
 
 def test_histories_are_recorded():
-    assert {p.stem for p in HISTORIES} >= {"happy_path", "escalated_path"}
+    assert {p.stem for p in HISTORIES} >= {"happy_path", "escalated_path", "thirty_day_path", "full_path"}
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
