@@ -226,6 +226,18 @@ class Refute(Model):
     reason: Reason
 
 
+class Rate(Model):
+    """The citizen's rating of a published answer; a satisfied citizen closes the appeal now."""
+
+    by: NonEmpty
+    score: int = Field(ge=1, le=5, description="1 (not solved at all) to 5 (fully solved)")
+    comment: Annotated[str, Field(max_length=2000)] | None = None
+
+    @property
+    def satisfied(self) -> bool:
+        return self.score >= 4
+
+
 class RepinPolicy(Model):
     """Move a running appeal to the current policy file; paused time is kept."""
 
@@ -310,6 +322,7 @@ ACTIONS: dict[str, type[Model]] = {
     "pause": PauseClocks,
     "resume": ResumeClocks,
     "refute": Refute,
+    "rate": Rate,
     "repin_policy": RepinPolicy,
     "reclassify": Reclassify,
     "redirect": Redirect,

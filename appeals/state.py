@@ -44,6 +44,7 @@ class AppealState(Model):
     sla_breached: bool = False
     acknowledged_by: str | None = None
     answer: SubmitAnswer | None = None
+    rating: int | None = Field(None, description="The citizen's last rating, 1 to 5")
     quality: QualityReport | None = Field(None, description="The last automatic check of an answer")
     formal_rejections: int = 0
     redirects: list[dict[str, str]] = Field(default_factory=list)

@@ -19,6 +19,7 @@ from appeals.models import (
     MarkDuplicate,
     MarkNotAppeal,
     Moderate,
+    Rate,
     Recipient,
     Reclassify,
     Redirect,
@@ -282,3 +283,40 @@ async def test_a_systemic_incident_links_appeals_and_fans_out_one_answer(ts_env,
     row = await pool.fetchrow("SELECT status, linked FROM incidents WHERE incident_id = $1", f"heat-{task_queue}")
     assert (row["status"], row["linked"]) == ("answered", 4)
     assert "linked_to_incident" in await events(pool, later.id)
+
+
+async def test_a_satisfied_citizen_closes_the_appeal_at_once(ts_env, pool, task_queue):
+    async with running_worker(ts_env.client, pool, task_queue):
+        monday = await to_monday_morning(ts_env)
+        handle = await start(ts_env.client, task_queue, make_appeal(monday))
+        with pytest.raises(WorkflowUpdateFailedError) as early:
+            await handle.execute_update(AppealWorkflow.rate, Rate(by="citizen", score=5))
+        assert reason(early.value) == "there is no published answer to rate"
+        await answer_and_publish(handle)
+        await handle.execute_update(AppealWorkflow.rate, Rate(by="citizen", score=5, comment="Спасибо, вывезли"))
+        result = await handle.result()  # no need to wait for the feedback window
+        state = await state_of(handle)
+    assert result.status == AppealStatus.closed and state.rating == 5
+    assert state.timeline[-1].summary == "closed: the citizen is satisfied (5/5)"
+
+
+async def test_rejections_are_counted_per_executor(ts_env, pool, task_queue):
+    executor = f"counted-{task_queue}@gorodperm.ru"
+    async with running_worker(ts_env.client, pool, task_queue):
+        monday = await to_monday_morning(ts_env)
+        handles = [await start(ts_env.client, task_queue, make_appeal(monday)) for _ in range(2)]
+        for handle in handles:
+            to = Recipient(role="executor", address=executor)
+            await handle.execute_update(AppealWorkflow.redirect, Redirect(by="ivanov", to=to, reason=WHY))
+            await handle.execute_update(AppealWorkflow.answer, SubmitAnswer(by="petrov", text=FORMAL_TEXT))
+            await wait_for(handle, lambda s: s.status == AppealStatus.rework)
+        await handles[0].execute_update(AppealWorkflow.answer, good_answer("petrov"))
+        await wait_for(handles[0], lambda s: s.status == AppealStatus.in_moderation)
+        await handles[0].execute_update(
+            AppealWorkflow.moderate, Moderate(by="moderator", accept=False, reasons=["Нет срока устранения"])
+        )
+        await wait_for(handles[0], lambda s: s.status == AppealStatus.rework)
+        for handle in handles:
+            await handle.terminate("test over")
+    row = await pool.fetchrow("SELECT * FROM formal_rejections_by_executor WHERE executor = $1", executor)
+    assert (row["rejections"], row["by_automatic_check"], row["appeals"]) == (3, 2, 2)

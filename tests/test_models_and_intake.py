@@ -340,6 +340,7 @@ def test_write_schemas_writes_valid_json_schemas_for_input_and_actions(tmp_path:
             "pause",
             "resume",
             "refute",
+            "rate",
             "repin_policy",
             "reclassify",
             "redirect",

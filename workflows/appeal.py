@@ -53,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
         Moderate,
         MoveCommitment,
         PauseClocks,
+        Rate,
         Recipient,
         Reclassify,
         Redirect,
@@ -132,6 +133,7 @@ class AppealWorkflow:
         self.revision = 0  # bumped on every clock change: wakes the supervisor
         self.submitted: SubmitAnswer | None = None  # an answer waiting for the quality gate
         self.verdict: Moderate | None = None
+        self.satisfied = False  # the citizen rated the published answer 4 or 5
         self.ended_as: AppealStatus | None = None
         self.end_reason: str | None = None
         self._published: dict[str, Any] = {
@@ -349,7 +351,7 @@ class AppealWorkflow:
         window_ends = clocks.after(self.calendar, _now(), self.plan.policy.feedback_window)
         try:
             await workflow.wait_condition(
-                lambda: self.state.cycle != cycle or self.ended,
+                lambda: self.state.cycle != cycle or self.ended or self.satisfied,
                 timeout=max(window_ends - workflow.now(), timedelta(0)),
                 timeout_summary=f"feedback window until {_utc(window_ends)}",
             )
@@ -958,6 +960,23 @@ class AppealWorkflow:
         self._refuse_if_closed("refute")
         if self.state.status != AppealStatus.answered:
             raise ValueError("there is no published answer to refute")
+
+    @workflow.update
+    async def rate(self, action: Rate) -> ActionReceipt:
+        self.state.rating = action.score
+        self.satisfied = action.satisfied
+        if action.satisfied:
+            self.end_reason = f"the citizen is satisfied ({action.score}/5)"
+        await self.record(
+            "rated", f"rated {action.score}/5 by {action.by}", by=action.by, score=action.score, comment=action.comment
+        )
+        return self._receipt("rate")
+
+    @rate.validator
+    def _check_rate(self, action: Rate) -> None:
+        self._refuse_if_closed("rate")
+        if self.state.status != AppealStatus.answered:
+            raise ValueError("there is no published answer to rate")
 
     @workflow.update
     async def repin_policy(self, action: RepinPolicy) -> ActionReceipt:

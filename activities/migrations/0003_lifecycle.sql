@@ -7,6 +7,16 @@ ALTER TABLE appeals
     ADD COLUMN duplicate_of      text;
 CREATE INDEX appeals_open_by_place ON appeals (category, address) WHERE closed_at IS NULL;
 
+-- Answers sent back as formal (by the automatic check or a moderator), per executor.
+CREATE VIEW formal_rejections_by_executor AS
+SELECT data ->> 'executor' AS executor,
+       count(*) AS rejections,
+       count(*) FILTER (WHERE data ->> 'by' = 'automatic check') AS by_automatic_check,
+       count(DISTINCT workflow_id) AS appeals
+FROM appeal_events
+WHERE kind = 'answer_returned'
+GROUP BY data ->> 'executor';
+
 -- Every answer published to a citizen, once per (appeal, step).
 CREATE TABLE publications (
     workflow_id  text        NOT NULL REFERENCES appeals (workflow_id),
