@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from stack import logs
+from stack import logs, metrics
 from stack.client import connect
 from stack.process import exit_now
 from stack.settings import Settings
@@ -25,8 +25,9 @@ async def main() -> None:
     if not settings.database_url:
         sys.exit("worker.py needs APPEALS_DATABASE_URL (or run `python3 dev.py up`)")
     stop = stop_on_signals()
-    client = await connect(settings)
-    await serve(client, settings.database_url, settings, stop)
+    rt = metrics.runtime(settings.metrics_port)
+    client = await connect(settings, runtime=rt)
+    await serve(client, settings.database_url, settings, stop, rt)
 
 
 if __name__ == "__main__":

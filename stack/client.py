@@ -7,6 +7,7 @@ from pathlib import Path
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import Runtime
 from temporalio.service import TLSConfig
 
 from stack.settings import Settings
@@ -29,7 +30,7 @@ def _tls(settings: Settings) -> TLSConfig | bool:
     )
 
 
-async def connect(settings: Settings, address: str | None = None) -> Client:
+async def connect(settings: Settings, address: str | None = None, *, runtime: Runtime | None = None) -> Client:
     target = address or settings.temporal_address or DEFAULT_ADDRESS
     try:
         return await Client.connect(
@@ -38,6 +39,7 @@ async def connect(settings: Settings, address: str | None = None) -> Client:
             data_converter=DATA_CONVERTER,
             tls=_tls(settings),
             api_key=settings.temporal_api_key,
+            runtime=runtime,
         )
     except RuntimeError as err:
         raise ConnectionError(

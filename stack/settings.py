@@ -52,6 +52,8 @@ class Settings:
     dev_server_port: int = field(default_factory=lambda: _int("APPEALS_DEV_SERVER_PORT", 7233))
     ui_port: int = field(default_factory=lambda: _int("APPEALS_UI_PORT", 8233))
     log_level: str = field(default_factory=lambda: _env("APPEALS_LOG_LEVEL", "INFO") or "INFO")
+    # Prometheus metrics endpoint of the worker; unset: no endpoint.
+    metrics_port: int | None = field(default_factory=lambda: _int("APPEALS_METRICS_PORT", 0) or None)
 
     @property
     def tls(self) -> bool:

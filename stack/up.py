@@ -16,7 +16,7 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
-from stack import logs
+from stack import logs, metrics
 from stack.client import connect
 from stack.embedded import DevServer, EmbeddedPostgres
 from stack.process import exit_now
@@ -54,8 +54,9 @@ async def main() -> None:
             cleanup.callback(server.stop)
             await server.start()
             address, ui_url = server.address, server.ui_url
-        client = await connect(settings, address)
-        worker = asyncio.create_task(serve(client, database_url, settings, stop))
+        rt = metrics.runtime(settings.metrics_port)
+        client = await connect(settings, address, runtime=rt)
+        worker = asyncio.create_task(serve(client, database_url, settings, stop, rt))
         await asyncio.sleep(0)
         # The worker is polling once serve() reaches stop.wait(); wait for that or a failure.
         while not worker.done() and not stop.is_set():

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import asyncpg
 from temporalio.client import Client
+from temporalio.runtime import Runtime
 from temporalio.worker import Worker
 
 from activities import db, notifiers
@@ -20,7 +21,7 @@ from activities.notifications import NotificationActivities
 from activities.planning import PlanningActivities
 from activities.publishing import PublishingActivities
 from activities.storage import StorageActivities
-from stack import logs, search_attributes
+from stack import logs, metrics, search_attributes
 from stack.settings import Settings
 from workflows.appeal import AppealWorkflow
 from workflows.incident import IncidentWorkflow
@@ -76,14 +77,19 @@ def stop_on_signals() -> asyncio.Event:
     return stop
 
 
-async def serve(client: Client, database_url: str, settings: Settings, stop: asyncio.Event) -> None:
+async def serve(
+    client: Client, database_url: str, settings: Settings, stop: asyncio.Event, rt: Runtime | None = None
+) -> None:
     """Migrate, register search attributes, and poll the task queue until `stop` is set."""
     added = await search_attributes.register(client)
     if added:
         log.info("search attributes registered", added=added)
     async with prepared_pool(database_url) as pool:
         worker = build_worker(client, pool, settings)
+        gauge = asyncio.create_task(metrics.export_open_appeals(rt, pool)) if rt else None
         async with worker:
             log.info("worker polling", task_queue=settings.task_queue, namespace=client.namespace)
             await stop.wait()
             log.info("worker stopping: finishing the tasks in hand")
+        if gauge:
+            gauge.cancel()

@@ -78,6 +78,7 @@ with workflow.unsafe.imports_passed_through():
     from appeals.working_calendar import WorkingCalendar
     from stack import search_attributes as sa
     from stack.settings import WORKFLOW_TYPE
+    from workflows import metrics
 
 ACKNOWLEDGE, ANSWER, FINAL, COMMITMENT = "acknowledge", "answer", "final", "commitment"
 REWORK, REDIRECT, CLARIFICATION = "rework", "redirect", "clarification"
@@ -175,6 +176,7 @@ class AppealWorkflow:
                 non_retryable=True,
             )
         await self.record("registered", f"registered from {self.appeal.channel}")
+        metrics.count("appeals_started", channel=self.appeal.channel.value)
 
     async def route(self) -> None:
         await self.pin(await self.fetch_plan())
@@ -294,6 +296,7 @@ class AppealWorkflow:
         self.submitted = None
         self.answered_at = None
         self.state.formal_rejections += 1
+        metrics.count("formal_answers_returned", by="automatic" if by == "automatic check" else "moderator")
         rework = clocks.start_clock(
             self.calendar, REWORK, _now(), self.plan.policy.rework, self.plan.policy.thresholds, cycle=self.state.cycle
         )
@@ -320,6 +323,8 @@ class AppealWorkflow:
         )
 
     async def publish(self, answer: SubmitAnswer) -> None:
+        answered = [c for c in self.state.clocks if c.name in ANSWER_CLOCKS and c.cycle == self.state.cycle]
+        metrics.count("appeals_answered", within_sla=all(c.breached_at is None for c in answered))
         self.submitted = None
         self.state.status = AppealStatus.answered
         self.revision += 1
@@ -464,6 +469,7 @@ class AppealWorkflow:
         elif alarm.kind == "breach" and clock.name == CLARIFICATION:
             self.end(AppealStatus.closed_no_reply, f"no reply from the citizen by {_utc(clock.due_at)}")
         elif alarm.kind == "breach":
+            metrics.count("sla_breaches", clock=clock.name)
             clock.breached_at = clock.due_at  # the exact moment, whenever the worker got to it
             self.state.sla_breached = True
             if self.escalation_due is None:
@@ -493,6 +499,7 @@ class AppealWorkflow:
         if first:  # the policy's breach recipients hear of the first breach too
             recipients += [r for r in self.recipients(self.plan.policy.breach_notify) if r not in recipients]
         kind = "escalation_reminder" if reminder else "escalated"
+        metrics.count("escalations_sent", level=level)
         entry = await self.record(
             kind,
             f"level {level}: {clock.name} overdue, {recipients[0].role} notified",
@@ -1209,6 +1216,7 @@ class AppealWorkflow:
         self.acknowledged_at = _now()
         self.state.acknowledged_by = by
         self._stop((ACKNOWLEDGE, REDIRECT))
+        metrics.count("appeals_acknowledged", within_sla=self._stopped_on_time(ACKNOWLEDGE))
         self.state.status = self._working_status()
         self.revision += 1
 

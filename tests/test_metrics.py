@@ -1,0 +1,67 @@
+"""The Prometheus endpoint: the SDK's metrics and the engine's, scraped over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import aiohttp
+from temporalio.testing import WorkflowEnvironment
+
+from appeals.models import Acknowledge, SubmitAnswer
+from stack import binaries, metrics, search_attributes
+from stack.client import DATA_CONVERTER
+from tests.conftest import make_appeal, running_worker
+from tests.scenarios import FORMAL_TEXT, answer_and_publish, start, to_monday_morning, wait_for
+from workflows.appeal import AppealWorkflow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def scrape(port: int) -> str:
+    async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{port}/metrics") as response:
+        assert response.status == 200
+        return await response.text()
+
+
+def value(text: str, name: str, **labels: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(name + "{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+async def test_the_worker_exports_engine_and_sdk_metrics(pool, task_queue):
+    port = _free_port()
+    rt = metrics.runtime(port)
+    assert rt is not None
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=DATA_CONVERTER, test_server_existing_path=binaries.temporal_test_server(), runtime=rt
+    )
+    try:
+        await search_attributes.add(env.client, search_attributes.ALL)
+        async with running_worker(env.client, pool, task_queue):
+            gauge = asyncio.create_task(metrics.export_open_appeals(rt, pool, every=0.2))
+            monday = await to_monday_morning(env)
+            handle = await start(env.client, task_queue, make_appeal(monday, channel="telegram"))
+            await handle.execute_update(AppealWorkflow.acknowledge, Acknowledge(by="ivanov"))
+            await handle.execute_update(AppealWorkflow.answer, SubmitAnswer(by="ivanov", text=FORMAL_TEXT))
+            await wait_for(handle, lambda s: s.status == "rework")
+            await answer_and_publish(handle)
+            await asyncio.sleep(0.5)
+            text = await scrape(port)
+            gauge.cancel()
+            await handle.terminate("test over")
+    finally:
+        await env.shutdown()
+
+    assert value(text, "appeals_started", channel="telegram") >= 1
+    assert value(text, "appeals_acknowledged", within_sla="True") >= 1
+    assert value(text, "formal_answers_returned", by="automatic") >= 1
+    assert value(text, "appeals_answered", within_sla="True") >= 1
+    assert value(text, "appeals_open", status="answered") >= 1
+    assert "temporal_workflow_task_execution_latency" in text or "temporal_request" in text  # the SDK's own
