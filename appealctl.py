@@ -1,22 +1,39 @@
-"""Operator commands for the appeals engine.
+"""Operator commands for the appeals engine (tables by default, --json for scripts).
 
-    python appealctl.py deadline --start 2026-12-30T17:00+05:00 --policy social --clock answer
-    python appealctl.py deadline --start 2026-12-02T10:00+05:00 --duration "30 calendar days" \
-        --municipality Кунгур --json
+python appealctl.py submit examples/appeal.json        # or a .jsonl batch, with progress
+python appealctl.py show appeal-vk-wall-123456_789     # state and SLA timeline, local time
+python appealctl.py act appeal-vk-wall-123456_789 acknowledge by=ivanov
+python appealctl.py act ID answer --input '{"by": "ivanov", "text": "..."}'
+python appealctl.py overdue                            # open appeals past a deadline
+python appealctl.py deadline --start 2026-12-30T17:00+05:00 --policy social --clock answer
+python appealctl.py incident open --id heat-mira-12 --title "..." --category heating --address "..."
+python appealctl.py incident link heat-mira-12 appeal-vk-123
+python appealctl.py incident show heat-mira-12
+python appealctl.py schema --out schema/
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import sys
-from datetime import datetime
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
 from activities.planning import ConfigError
 from appeals.durations import Duration
+from appeals.incidents import OpenIncident
 from stack import deadlines
+from stack import operator_commands as ops
+from stack.client import connect
+from stack.process import exit_now
 from stack.settings import Settings
+from starter import InvalidAppeal, write_schemas
+from starter import main as starter_main
 
 
 def _start(text: str) -> datetime:
@@ -29,12 +46,28 @@ def _start(text: str) -> datetime:
     return moment
 
 
+def _payload(args: argparse.Namespace) -> dict[str, Any]:
+    payload: dict[str, Any] = {}
+    if args.input:
+        try:
+            payload = json.loads(args.input)
+        except json.JSONDecodeError as err:
+            raise ops.CommandError(f"--input is not JSON: {err}") from None
+    for pair in args.fields:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise ops.CommandError(f"{pair!r}: write fields as key=value")
+        payload[key] = value
+    return payload
+
+
 def deadline(args: argparse.Namespace) -> int:
     config_dir = Settings().config_dir
-    if args.duration:
-        duration = Duration.model_validate(args.duration)
-    else:
-        duration = deadlines.duration_of(config_dir, args.policy, args.clock)
+    duration = (
+        Duration.model_validate(args.duration)
+        if args.duration
+        else deadlines.duration_of(config_dir, args.policy, args.clock)
+    )
     explanation = deadlines.explain(config_dir, args.start, duration, args.municipality)
     if args.json:
         print(explanation.model_dump_json(indent=2))
@@ -49,9 +82,78 @@ def deadline(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="appealctl.py", description="Operator commands")
-    commands = parser.add_subparsers(dest="command", required=True)
+async def against_temporal(args: argparse.Namespace) -> int:
+    settings = Settings()
+    client = await connect(settings)
+    if args.command == "show":
+        state, sla, text = await ops.show(client, args.workflow_id)
+        print(
+            json.dumps(
+                {"state": state.model_dump(mode="json"), "sla": json.loads(ops.dumps(sla))},
+                ensure_ascii=False,
+                indent=2,
+            )
+            if args.json
+            else text
+        )
+    elif args.command == "act":
+        receipt = await ops.act(client, args.workflow_id, args.action, _payload(args))
+        print(
+            ops.dumps(receipt)
+            if args.json
+            else f"{receipt.action} accepted at {receipt.accepted_at:%Y-%m-%d %H:%M:%S %Z}; status {receipt.status}"
+        )
+    elif args.command == "overdue":
+        found = await ops.overdue(client)
+        columns = ("workflow_id", "status", "executor", "escalation_level", "answer_deadline")
+        print(ops.dumps(found) if args.json else ops.table([[r[c] for c in columns] for r in found], columns))
+    elif args.incident == "open":
+        incident = OpenIncident(
+            incident_id=args.id,
+            title=args.title,
+            category=args.category,
+            address=args.address,
+            municipality=args.municipality,
+            opened_by=args.by,
+            committed_date=args.committed_date,
+            reason=args.reason,
+        )
+        print(await ops.open_incident(client, incident, settings))
+    elif args.incident == "link":
+        linked = await ops.link(client, args.incident_id, args.appeal, args.by)
+        print(ops.dumps(linked) if args.json else f"{linked.incident_id}: {linked.count} appeals linked")
+    else:
+        incident_state = await ops.incident_state(client, args.incident_id)
+        print(
+            ops.dumps(incident_state)
+            if args.json
+            else f"{incident_state.incident_id} [{incident_state.status}] {incident_state.title}\n"
+            f"{incident_state.count} linked: " + ", ".join(incident_state.linked)
+        )
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="appealctl.py", description="Operator commands for the appeals engine")
+    commands = root.add_subparsers(dest="command", required=True)
+
+    submit = commands.add_parser("submit", help="submit an appeal (JSON) or a batch (.jsonl)")
+    submit.add_argument("file", help="a .json file, a .jsonl batch, or - for stdin")
+
+    show = commands.add_parser("show", help="an appeal's state and SLA timeline, in local time")
+    show.add_argument("workflow_id")
+    show.add_argument("--json", action="store_true")
+
+    act = commands.add_parser("act", help="send an action (a Temporal Update) to an appeal")
+    act.add_argument("workflow_id")
+    act.add_argument("action", help="acknowledge, answer, moderate, redirect, pause, ... (see README)")
+    act.add_argument("fields", nargs="*", help="key=value fields of the action")
+    act.add_argument("--input", help="the action as JSON")
+    act.add_argument("--json", action="store_true")
+
+    overdue = commands.add_parser("overdue", help=f"list appeals with {ops.OVERDUE}")
+    overdue.add_argument("--json", action="store_true")
+
     due = commands.add_parser("deadline", help="when is it due? the deadline and the reasoning")
     due.add_argument("--start", type=_start, required=True, help="ISO 8601 instant with offset")
     what = due.add_mutually_exclusive_group(required=True)
@@ -60,14 +162,51 @@ def main(argv: list[str] | None = None) -> int:
     due.add_argument("--clock", default="answer", help=f"with --policy: {', '.join(deadlines.CLOCKS)}")
     due.add_argument("--municipality", help="picks the time zone (calendar.toml); default Perm")
     due.add_argument("--json", action="store_true", help="machine-readable output")
-    args = parser.parse_args(argv)
+
+    incident = commands.add_parser("incident", help="systemic incidents: open, link, show")
+    verbs = incident.add_subparsers(dest="incident", required=True)
+    opening = verbs.add_parser("open")
+    for name in ("id", "title", "category", "address"):
+        opening.add_argument(f"--{name}", required=True)
+    opening.add_argument("--municipality")
+    opening.add_argument("--committed-date", type=date.fromisoformat)
+    opening.add_argument("--reason")
+    opening.add_argument("--by", default="operator")
+    linking = verbs.add_parser("link")
+    linking.add_argument("incident_id")
+    linking.add_argument("appeal")
+    linking.add_argument("--by", default="operator")
+    linking.add_argument("--json", action="store_true")
+    showing = verbs.add_parser("show")
+    showing.add_argument("incident_id")
+    showing.add_argument("--json", action="store_true")
+
+    schema = commands.add_parser("schema", help="write the JSON Schemas of the input and every action")
+    schema.add_argument("--out", default="schema")
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     try:
-        return deadline(args)
-    except (ConfigError, KeyError, ValidationError) as err:
+        if args.command == "submit":
+            verb = "batch" if args.file.endswith(".jsonl") else "submit"
+            return starter_main([verb, args.file])
+        if args.command == "deadline":
+            return deadline(args)
+        if args.command == "schema":
+            for path in write_schemas(Path(args.out)):
+                print(path)
+            return 0
+        return asyncio.run(against_temporal(args))
+    except (ConfigError, KeyError, ValidationError, ops.CommandError, InvalidAppeal) as err:
         message = err.args[0] if isinstance(err, KeyError) else str(err)
         print(f"error: {message}", file=sys.stderr)
         return 2
+    except ConnectionError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())

@@ -1,0 +1,158 @@
+"""What `appealctl.py` does, against the embedded stack or a real cluster alike.
+
+Every command prints a table for people by default and JSON with --json; user
+errors become one plain line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.service import RPCError
+
+from appeals.incidents import IncidentState, LinkAppeal, OpenIncident
+from appeals.models import ACTIONS, ActionReceipt
+from appeals.state import AppealState, ClockView
+from stack.errors import reason
+from stack.settings import INCIDENT_WORKFLOW_TYPE, Settings
+
+OVERDUE = 'SlaBreached = true AND ExecutionStatus = "Running"'
+DEFAULT_ZONE = "Asia/Yekaterinburg"
+
+
+class CommandError(Exception):
+    """A user error: printed as one line, exit code 2."""
+
+
+def table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:
+    cells = [[str(c) if c is not None else "-" for c in row] for row in [header, *rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def dumps(value: Any) -> str:
+    if isinstance(value, BaseModel):
+        return value.model_dump_json(indent=2)
+    return json.dumps(
+        [v.model_dump(mode="json") if isinstance(v, BaseModel) else v for v in value],
+        ensure_ascii=False,
+        indent=2,
+        default=str,
+    )
+
+
+def _local(moment: datetime | None, zone: ZoneInfo) -> str | None:
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %z") if moment else None
+
+
+def _zone(state: AppealState) -> ZoneInfo:
+    routed = next((e for e in state.timeline if e.kind == "routed"), None)
+    return ZoneInfo(str(routed.data.get("zone", DEFAULT_ZONE)) if routed else DEFAULT_ZONE)
+
+
+async def show(client: Client, workflow_id: str) -> tuple[AppealState, list[ClockView], str]:
+    handle = client.get_workflow_handle(workflow_id)
+    try:
+        state: AppealState = await handle.query("get_state", result_type=AppealState)
+        sla: list[ClockView] = await handle.query("get_sla", result_type=list[ClockView])
+    except RPCError as err:
+        raise CommandError(f"no appeal {workflow_id}: {err.message}") from None
+    zone = _zone(state)
+    head = [
+        f"{state.workflow_id}  [{state.status}]  cycle {state.cycle}",
+        f"executor   {state.executor.address if state.executor else '-'}   escalation level "
+        f"{state.escalation_level}{'  SLA BREACHED' if state.sla_breached else ''}",
+        f"policy     {state.policy}  ({state.policy_version})",
+        f"appeal     [{state.appeal.channel}] {state.appeal.text[:100]}",
+    ]
+    if state.incident_id:
+        head.append(f"incident   {state.incident_id}")
+    clocks = table(
+        [
+            (
+                v.clock.name,
+                v.clock.cycle,
+                _local(v.clock.started_at, zone),
+                _local(v.clock.due_at, zone),
+                v.clock.paused or None,
+                ", ".join(f"{m.percent or 'reminder'}%" for m in v.clock.marks if m.sent_at) or None,
+                _local(v.clock.breached_at, zone),
+                _local(v.clock.stopped_at, zone),
+                v.remaining,
+            )
+            for v in sla
+        ],
+        ("clock", "cycle", "started", "due", "paused", "warned", "breached", "stopped", "remaining"),
+    )
+    timeline = table(
+        [(e.seq, _local(e.at, zone), e.kind, e.summary[:90]) for e in state.timeline],
+        ("#", f"at ({zone.key})", "event", "what"),
+    )
+    return state, sla, "\n".join(head) + "\n\nSLA timeline\n" + clocks + "\n\nEvents\n" + timeline
+
+
+async def act(client: Client, workflow_id: str, action: str, payload: dict[str, Any]) -> ActionReceipt:
+    model = ACTIONS.get(action)
+    if model is None:
+        raise CommandError(f"unknown action {action!r}; choose one of {', '.join(ACTIONS)}")
+    try:
+        validated = model.model_validate(payload)
+    except ValueError as err:
+        raise CommandError(f"{action}: {err}") from None
+    handle = client.get_workflow_handle(workflow_id)
+    try:
+        return await handle.execute_update(action, validated, result_type=ActionReceipt)
+    except WorkflowUpdateFailedError as err:
+        raise CommandError(f"{action} refused: {reason(err)}") from None
+    except RPCError as err:
+        raise CommandError(f"{action} on {workflow_id} failed: {err.message}") from None
+
+
+async def overdue(client: Client, query: str = OVERDUE) -> list[dict[str, Any]]:
+    found = []
+    async for execution in client.list_workflows(query):
+        attributes = {pair.key.name: pair.value for pair in execution.typed_search_attributes}
+        found.append(
+            {
+                "workflow_id": execution.id,
+                "status": attributes.get("AppealStatus"),
+                "executor": attributes.get("Executor"),
+                "escalation_level": attributes.get("EscalationLevel"),
+                "answer_deadline": attributes.get("AnswerDeadline"),
+            }
+        )
+    return found
+
+
+async def open_incident(client: Client, incident: OpenIncident, settings: Settings) -> str:
+    await client.start_workflow(
+        INCIDENT_WORKFLOW_TYPE, incident, id=incident.workflow_id, task_queue=settings.task_queue
+    )
+    return incident.workflow_id
+
+
+async def link(client: Client, incident_id: str, appeal: str, by: str) -> IncidentState:
+    handle = client.get_workflow_handle(f"incident-{incident_id}")
+    try:
+        return await handle.execute_update(
+            "link_appeal", LinkAppeal(by=by, workflow_id=appeal), result_type=IncidentState
+        )
+    except WorkflowUpdateFailedError as err:
+        raise CommandError(f"link refused: {reason(err)}") from None
+    except RPCError as err:
+        raise CommandError(f"no incident {incident_id}: {err.message}") from None
+
+
+async def incident_state(client: Client, incident_id: str) -> IncidentState:
+    try:
+        return await client.get_workflow_handle(f"incident-{incident_id}").query("get_state", result_type=IncidentState)
+    except RPCError as err:
+        raise CommandError(f"no incident {incident_id}: {err.message}") from None

@@ -1,0 +1,103 @@
+"""`appealctl.py` against the dev server: submit, show, act, overdue, incidents — as a person
+would type them, with plain errors and no tracebacks."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_appeal, running_worker
+from tests.test_end_to_end import eventually
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.e2e
+
+
+def appealctl(address: str, task_queue: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {"TEMPORAL_ADDRESS": address, "APPEALS_TASK_QUEUE": task_queue}
+    return subprocess.run(
+        [sys.executable, "appealctl.py", *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+async def test_an_operator_session(dev_env, pool, task_queue, tmp_path):
+    address = dev_env.client.service_client.config.target_host
+    run = lambda *args, stdin=None: asyncio.to_thread(appealctl, address, task_queue, *args, stdin=stdin)  # noqa: E731
+    fresh = make_appeal(datetime.now(UTC), category="roads", address="Пермь, ул. Мира, 12")
+    overdue = make_appeal(datetime(2025, 11, 3, 9, 0, tzinfo=UTC))
+    (tmp_path / "fresh.json").write_text(fresh.model_dump_json())
+    async with running_worker(dev_env.client, pool, task_queue):
+        submitted = await run("submit", str(tmp_path / "fresh.json"))
+        assert submitted.returncode == 0 and submitted.stdout.strip() == fresh.workflow_id, submitted.stderr
+        assert (await run("submit", "-", stdin=overdue.model_dump_json())).returncode == 0
+
+        async def routed() -> bool:
+            shown = await run("show", fresh.workflow_id, "--json")
+            return shown.returncode == 0 and json.loads(shown.stdout)["state"]["executor"] is not None
+
+        assert await eventually(routed)
+        shown = await run("show", fresh.workflow_id)
+        assert "[awaiting_acknowledgment]" in shown.stdout and "SLA timeline" in shown.stdout
+        assert "+0500" in shown.stdout  # local Perm time
+
+        acked = await run("act", fresh.workflow_id, "acknowledge", "by=ivanov")
+        assert acked.returncode == 0 and "status in_progress" in acked.stdout, acked.stderr
+        again = await run("act", fresh.workflow_id, "acknowledge", "by=petrov")
+        assert again.returncode == 2 and again.stderr.startswith("error: acknowledge refused: already acknowledged")
+        wrong = await run(
+            "act",
+            fresh.workflow_id,
+            "answer",
+            "--input",
+            '{"by": "x", "text": "Не наш вопрос.", "kind": "not_competent"}',
+        )
+        assert wrong.returncode == 2 and "must name who is responsible" in wrong.stderr
+        unknown = await run("act", fresh.workflow_id, "approve")
+        assert unknown.returncode == 2 and "unknown action 'approve'" in unknown.stderr
+
+        async def listed() -> bool:
+            found = await run("overdue", "--json")
+            return overdue.workflow_id in {row["workflow_id"] for row in json.loads(found.stdout or "[]")}
+
+        assert await eventually(listed)
+
+        opened = await run(
+            "incident",
+            "open",
+            "--id",
+            f"pit-{task_queue}",
+            "--title",
+            "Яма у школы",
+            "--category",
+            "roads",
+            "--address",
+            "Пермь, ул. Мира, 12",
+        )
+        assert opened.returncode == 0, opened.stderr
+
+        async def linked() -> bool:
+            state = await run("incident", "show", f"pit-{task_queue}", "--json")
+            return state.returncode == 0 and fresh.workflow_id in json.loads(state.stdout)["linked"]
+
+        assert await eventually(linked)  # the suggestion rule: same category and address
+        by_hand = await run("incident", "link", f"pit-{task_queue}", overdue.workflow_id)
+        assert by_hand.returncode == 0 and "2 appeals linked" in by_hand.stdout, by_hand.stderr
+        missing = await run("show", "appeal-vk-nope")
+        assert missing.returncode == 2 and "no appeal appeal-vk-nope" in missing.stderr
+        for result in (again, wrong, unknown, missing):
+            assert "Traceback" not in result.stderr
+        for workflow_id in (fresh.workflow_id, overdue.workflow_id, f"incident-pit-{task_queue}"):
+            await dev_env.client.get_workflow_handle(workflow_id).terminate("test over")
