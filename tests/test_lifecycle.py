@@ -39,6 +39,7 @@ from tests.scenarios import (
     to_monday_morning,
     wait_for,
 )
+from tests.test_end_to_end import eventually
 from workflows.appeal import AppealWorkflow
 from workflows.incident import IncidentWorkflow
 
@@ -61,11 +62,11 @@ async def test_a_formal_answer_goes_straight_back_with_reasons_and_a_rework_cloc
         assert state.formal_rejections == 1 and state.quality is not None and state.quality.verdict == "formal"
         # The reworked answer passes the gate and reaches the moderator.
         await answer_and_publish(handle)
+        projected = "SELECT status FROM appeals WHERE workflow_id = $1 AND formal_rejections = 1"
+        assert await eventually(lambda: pool.fetchval(projected, handle.id)) == "answered"
         await handle.terminate("test over")
 
     assert ("answer_returned", "perm-roads@gorodperm.ru") in await notified(pool, handle.id)
-    row = await pool.fetchrow("SELECT formal_rejections, status FROM appeals WHERE workflow_id = $1", handle.id)
-    assert row["formal_rejections"] == 1 and row["status"] == "answered"
 
 
 async def test_the_moderator_rejects_with_reasons_then_accepts(ts_env, pool, task_queue):
@@ -86,12 +87,13 @@ async def test_the_moderator_rejects_with_reasons_then_accepts(ts_env, pool, tas
         state = await wait_for(handle, lambda s: s.status == AppealStatus.rework)
         assert state.formal_rejections == 1
         state = await answer_and_publish(handle)
+        published = "SELECT count(*) FROM publications WHERE workflow_id = $1 AND status = 'published'"
+        assert await eventually(lambda: pool.fetchval(published, handle.id)) == 1
         await handle.terminate("test over")
 
     kinds = [e.kind for e in state.timeline]
     assert kinds.count("sent_to_moderation") == 2 and kinds.count("answer_returned") == 1
     assert kinds[-2:] == ["answer_accepted", "published"]
-    assert await pool.fetchval("SELECT count(*) FROM publications WHERE workflow_id = $1", handle.id) == 1
 
 
 async def test_redirect_keeps_the_clock_and_tells_everyone(ts_env, pool, task_queue):

@@ -133,6 +133,7 @@ class AppealWorkflow:
         self.escalation_due: datetime | None = None
         self.revision = 0  # bumped on every clock change: wakes the supervisor
         self.submitted: SubmitAnswer | None = None  # an answer waiting for the quality gate
+        self.submitted_seq = 0
         self.verdict: Moderate | None = None
         self.satisfied = False  # the citizen rated the published answer 4 or 5
         self.ended_as: AppealStatus | None = None
@@ -323,18 +324,13 @@ class AppealWorkflow:
         )
 
     async def publish(self, answer: SubmitAnswer) -> None:
-        answered = [c for c in self.state.clocks if c.name in ANSWER_CLOCKS and c.cycle == self.state.cycle]
-        metrics.count("appeals_answered", within_sla=all(c.breached_at is None for c in answered))
-        self.submitted = None
-        self.state.status = AppealStatus.answered
-        self.revision += 1
+        """Publish first, then record it: the status says "answered" only once the citizen has it."""
         author = self.appeal.author
-        entry = await self.record("published", f"published to the citizen via {self.appeal.channel}")
         await workflow.execute_activity_method(
             PublishingActivities.publish_answer,
             Publication(
                 workflow_id=self.state.workflow_id,
-                seq=entry.seq,
+                seq=self.submitted_seq,  # the answer's own step: one publication per answer
                 channel=self.appeal.channel.value,
                 external_id=self.appeal.external_id,
                 recipient=author.handle or author.contact or author.name or "",
@@ -345,6 +341,12 @@ class AppealWorkflow:
             retry_policy=STORAGE_RETRY,
             summary=f"publish the answer to {self.appeal.channel}",
         )
+        answered = [c for c in self.state.clocks if c.name in ANSWER_CLOCKS and c.cycle == self.state.cycle]
+        metrics.count("appeals_answered", within_sla=all(c.breached_at is None for c in answered))
+        self.submitted = None
+        self.state.status = AppealStatus.answered
+        self.revision += 1
+        await self.record("published", f"published to the citizen via {self.appeal.channel}")
 
     async def citizen_refutes(self, cycle: int) -> bool:
         """The feedback window: True if the citizen refuted the answer (the cycle moved on).
@@ -717,7 +719,6 @@ class AppealWorkflow:
         commitment = self.state.clock(COMMITMENT)
         keeps = commitment is not None and commitment.running
         on_time = self._stop(ANSWER_CLOCKS)
-        self.submitted = action
         data: dict[str, Any] = {
             "by": action.by,
             "kind": action.kind.value,
@@ -728,7 +729,9 @@ class AppealWorkflow:
             data["responsible"] = action.responsible
         if keeps:
             data["commitment_kept"] = on_time
-        await self.record("answered", f"answered by {action.by} ({action.kind.value})", **data)
+        entry = await self.record("answered", f"answered by {action.by} ({action.kind.value})", **data)
+        # Now the quality gate may take it (the `answered` check above already refuses a second one).
+        self.submitted, self.submitted_seq = action, entry.seq
 
     @answer.validator
     def _check_answer(self, action: SubmitAnswer) -> None:
