@@ -18,7 +18,7 @@ import argparse
 import asyncio
 import json
 import sys
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from appeals.incidents import OpenIncident
 from stack import deadlines
 from stack import operator_commands as ops
 from stack.client import connect
+from stack.filters import filters
 from stack.process import exit_now
 from stack.settings import Settings
 from starter import InvalidAppeal, write_schemas
@@ -181,6 +182,10 @@ def parser() -> argparse.ArgumentParser:
     showing.add_argument("incident_id")
     showing.add_argument("--json", action="store_true")
 
+    listing = commands.add_parser("filters", help="ready-made list filters for the UI, with today's instants")
+    listing.add_argument("--executor", default="perm-roads@gorodperm.ru")
+    listing.add_argument("--municipality", help="whose working hours (default Perm)")
+
     schema = commands.add_parser("schema", help="write the JSON Schemas of the input and every action")
     schema.add_argument("--out", default="schema")
     return root
@@ -194,6 +199,11 @@ def main(argv: list[str] | None = None) -> int:
             return starter_main([verb, args.file])
         if args.command == "deadline":
             return deadline(args)
+        if args.command == "filters":
+            calendar = deadlines.calendar_for(Settings().config_dir, args.municipality)
+            for question, query in filters(datetime.now(UTC), calendar, args.executor).items():
+                print(f"# {question}\n{query}\n")
+            return 0
         if args.command == "schema":
             for path in write_schemas(Path(args.out)):
                 print(path)

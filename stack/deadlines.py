@@ -29,9 +29,13 @@ def duration_of(config_dir: Path, policy: str, clock: str) -> Duration:
     return duration  # type: ignore[no-any-return]
 
 
-def explain(config_dir: Path, start: datetime, duration: Duration, municipality: str | None) -> Explanation:
+def calendar_for(config_dir: Path, municipality: str | None) -> WorkingCalendar:
     config, _ = load(config_dir / CALENDAR_FILE, CalendarConfig)
-    calendar = WorkingCalendar.for_municipality(config, municipality)
+    return WorkingCalendar.for_municipality(config, municipality)
+
+
+def explain(config_dir: Path, start: datetime, duration: Duration, municipality: str | None) -> Explanation:
+    calendar = calendar_for(config_dir, municipality)
     kind, amount = clocks.allowance(calendar, start, duration)
     explanation = calendar.explain(start, amount, working=kind == "working")
     if duration.whole_working_days is not None:
