@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -40,6 +41,16 @@ def ensure_environment() -> None:
     STAMP.write_text(_wanted())
 
 
+def ensure_browser() -> None:
+    """The HTML report is checked in a real headless Chromium: Debian's package, installed once."""
+    if shutil.which("chromium") or not shutil.which("apt-get"):
+        return
+    print("· installing Chromium for the report's browser check (once) …", file=sys.stderr, flush=True)
+    quiet = {"stdout": subprocess.DEVNULL, "env": os.environ | {"DEBIAN_FRONTEND": "noninteractive"}}
+    subprocess.run(["apt-get", "update", "-qq"], check=False, **quiet)  # type: ignore[call-overload]
+    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=False, **quiet)  # type: ignore[call-overload]
+
+
 def main() -> None:
     command, rest = (sys.argv[1], sys.argv[2:]) if len(sys.argv) > 1 else ("", [])
     if command not in ("up", "test"):
@@ -49,6 +60,7 @@ def main() -> None:
     if command == "up":
         argv = [str(PYTHON), "-m", "stack.up", *rest]
     else:
+        ensure_browser()
         argv = [str(PYTHON), "-m", "pytest", *rest]
     os.execv(argv[0], argv)
 

@@ -43,9 +43,9 @@ WHERE workflow_id = $1 AND last_event_seq < $2
 
 _CLOCK = """
 INSERT INTO appeal_clocks (workflow_id, clock, cycle, kind, started_at, due_at, paused,
-                           paused_since, breached_at, stopped_at, pauses, marks, last_event_seq)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-ON CONFLICT (workflow_id, clock, cycle) DO UPDATE SET
+                           paused_since, breached_at, stopped_at, pauses, marks, last_event_seq, number)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+ON CONFLICT (workflow_id, number) DO UPDATE SET
     due_at = EXCLUDED.due_at, paused = EXCLUDED.paused, paused_since = EXCLUDED.paused_since,
     breached_at = EXCLUDED.breached_at, stopped_at = EXCLUDED.stopped_at,
     pauses = EXCLUDED.pauses, marks = EXCLUDED.marks, last_event_seq = EXCLUDED.last_event_seq
@@ -147,4 +147,5 @@ def _clock_row(workflow_id: str, seq: int, clock: Clock) -> tuple[object, ...]:
         dumped["pauses"],
         dumped["marks"],
         seq,
+        clock.number,
     )

@@ -50,6 +50,7 @@ class Mark(Model):
 
 class Clock(Model):
     name: str
+    number: int = Field(0, description="Position in the appeal's list of clocks: its identity")
     cycle: int = 1
     kind: Kind
     started_at: datetime
@@ -219,6 +220,7 @@ def remaining(cal: Calendar, clock: Clock, now: datetime) -> timedelta:
 class Alarm(Model):
     at: datetime
     clock: str
+    number: int  # which clock: names repeat (a second rework clock in the same cycle)
     cycle: int
     kind: str  # "warning" | "breach"
     mark: int | None = None  # index into clock.marks for warnings
@@ -230,7 +232,9 @@ def next_alarm(clock: Clock) -> Alarm | None:
         return None
     for index, mark in enumerate(clock.marks):
         if mark.sent_at is None and mark.at < clock.due_at:
-            return Alarm(at=mark.at, clock=clock.name, cycle=clock.cycle, kind="warning", mark=index)
+            return Alarm(
+                at=mark.at, clock=clock.name, number=clock.number, cycle=clock.cycle, kind="warning", mark=index
+            )
     if clock.breached_at is None:
-        return Alarm(at=clock.due_at, clock=clock.name, cycle=clock.cycle, kind="breach")
+        return Alarm(at=clock.due_at, clock=clock.name, number=clock.number, cycle=clock.cycle, kind="breach")
     return None

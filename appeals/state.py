@@ -40,6 +40,7 @@ class AppealState(Model):
     clocks: list[Clock] = Field(default_factory=list)
     commitment: Commitment | None = None
     extended_until: datetime | None = None
+    extension: timedelta = timedelta(0)
     escalation_level: int = 0
     sla_breached: bool = False
     acknowledged_by: str | None = None

@@ -140,10 +140,13 @@ async def test_past_the_top_rung_reminders_continue(ts_env, pool, task_queue):
         monday = await to_monday_morning(ts_env)
         appeal = make_appeal(monday, category=None)  # fallback: a ladder of 2 rungs
         handle = await start(ts_env.client, task_queue, appeal)
-        # ack due 10:00: level 1 at 10:00, level 2 at 12:00, reminders at 15:00 and 17:00.
-        await advance_to(ts_env, monday + timedelta(hours=8, minutes=1))
-        state = await wait_for(handle, lambda s: sum(e.kind == "escalation_reminder" for e in s.timeline) == 2)
+        # ack due 10:00: level 1 at 10:00, level 2 at 12:00 (every 2 working hours); past the top
+        # the reminders back off: 15:00 (2 h), Tuesday 10:00 (4 h), Wednesday 10:00 (8 h).
+        await advance_to(ts_env, monday + timedelta(days=2, hours=1, minutes=1))
+        state = await wait_for(handle, lambda s: sum(e.kind == "escalation_reminder" for e in s.timeline) == 3)
         assert state.escalation_level == 2
+        reminders = [e.at - monday for e in state.timeline if e.kind == "escalation_reminder"]
+        assert [round(r.total_seconds() / 3600) for r in reminders] == [6, 25, 49]
         await handle.execute_update(AppealWorkflow.answer, good_answer("operator"))
         await handle.terminate("test over")
 

@@ -134,6 +134,9 @@ class AppealWorkflow:
         self.revision = 0  # bumped on every clock change: wakes the supervisor
         self.submitted: SubmitAnswer | None = None  # an answer waiting for the quality gate
         self.submitted_seq = 0
+        self.reminders = 0  # consecutive reminders at the top of the ladder
+        self.pending_join: JoinIncident | None = None  # an incident that found us before routing
+        self.background: list[asyncio.Task[None]] = []  # notifications that must not hold the clocks
         self.verdict: Moderate | None = None
         self.satisfied = False  # the citizen rated the published answer 4 or 5
         self.ended_as: AppealStatus | None = None
@@ -153,6 +156,7 @@ class AppealWorkflow:
             self.state.step = step.__name__
             await step()
         await supervisor
+        await asyncio.gather(*self.background)
         await workflow.wait_condition(workflow.all_handlers_finished)
         assert self.closed_at is not None
         return AppealResult(
@@ -184,12 +188,10 @@ class AppealWorkflow:
         assert self.plan is not None and self.calendar is not None
         route, policy, received = self.plan.route, self.plan.policy, self.appeal.received_at
         self.state.executor, self.state.ladder = route.executor, route.ladder
-        self.state.clocks = [
-            clocks.start_clock(self.calendar, ACKNOWLEDGE, received, policy.acknowledge, policy.thresholds),
-            clocks.start_clock(self.calendar, ANSWER, received, policy.answer, policy.thresholds),
-        ]
+        self._add_clock(clocks.start_clock(self.calendar, ACKNOWLEDGE, received, policy.acknowledge, policy.thresholds))
+        self._add_clock(clocks.start_clock(self.calendar, ANSWER, received, policy.answer, policy.thresholds))
         if policy.redirect is not None:  # 59-ФЗ: a redirect must happen within its own clock
-            self.state.clocks.append(clocks.start_clock(self.calendar, REDIRECT, received, policy.redirect, []))
+            self._add_clock(clocks.start_clock(self.calendar, REDIRECT, received, policy.redirect, []))
         self.state.status = AppealStatus.awaiting_acknowledgment
         self.revision += 1
         workflow.upsert_memo({"summary": f"{self.appeal.summary()} → {route.executor.address}"})
@@ -213,6 +215,9 @@ class AppealWorkflow:
             f"{self.appeal.text}\n\nAnswer due {_utc(answer_due)}.",
         )
         await self.join_open_incident()
+        if self.pending_join is not None:
+            join, self.pending_join = self.pending_join, None
+            await self.join_incident(join)
 
     async def join_open_incident(self) -> None:
         """Suggestion rule: an open incident with the same category and address takes this appeal."""
@@ -301,7 +306,7 @@ class AppealWorkflow:
         rework = clocks.start_clock(
             self.calendar, REWORK, _now(), self.plan.policy.rework, self.plan.policy.thresholds, cycle=self.state.cycle
         )
-        self.state.clocks.append(rework)
+        self._add_clock(rework)
         self.state.status = AppealStatus.rework
         self.revision += 1
         executor = self.state.executor.address if self.state.executor else None
@@ -367,6 +372,8 @@ class AppealWorkflow:
         return self.state.cycle != cycle
 
     async def close(self) -> None:
+        for clock in self.running():
+            clocks.stop(clock, _now())
         self.closed_at = workflow.now()
         final = self.ended_as
         if final is None:
@@ -435,12 +442,15 @@ class AppealWorkflow:
 
     def next_alarm(self) -> Alarm | None:
         alarms = [a for c in self.state.clocks if (a := clocks.next_alarm(c)) is not None]
-        overdue = [c for c in self.state.clocks if c.ticking and c.breached_at is not None and c.name != CLARIFICATION]
+        overdue = [c for c in self.state.clocks if c.running and c.breached_at is not None and c.name != CLARIFICATION]
+        ticking = [c for c in overdue if c.ticking]
         if not overdue:
-            self.escalation_due = None
-        elif self.escalation_due is not None:
-            clock = overdue[0]
-            alarms.append(Alarm(at=self.escalation_due, clock=clock.name, cycle=clock.cycle, kind="escalate"))
+            self.escalation_due = None  # handled: the climb stops
+        elif self.escalation_due is not None and ticking:  # paused: kept, and moved on resume
+            clock = ticking[0]
+            alarms.append(
+                Alarm(at=self.escalation_due, clock=clock.name, number=clock.number, cycle=clock.cycle, kind="escalate")
+            )
         return min(alarms, key=lambda a: a.at, default=None)
 
     def describe(self, alarm: Alarm) -> str:
@@ -448,7 +458,7 @@ class AppealWorkflow:
 
     async def fire(self, alarm: Alarm) -> None:
         assert self.plan is not None and self.calendar is not None
-        clock = next(c for c in self.state.clocks if c.name == alarm.clock and c.cycle == alarm.cycle)
+        clock = self.state.clocks[alarm.number]
         if alarm.kind == "warning":
             assert alarm.mark is not None
             mark = clock.marks[alarm.mark]
@@ -461,7 +471,7 @@ class AppealWorkflow:
                 percent=mark.percent,
                 due_at=clock.due_at.isoformat(),
             )
-            await self.notify(
+            self._notify_later(
                 entry.seq,
                 "warning",
                 self.recipients(mark.notify),
@@ -486,9 +496,13 @@ class AppealWorkflow:
                 due_at=clock.due_at.isoformat(),
             )
         else:
-            interval = self.plan.policy.escalation_interval
-            self.escalation_due = self.calendar.next_working_moment(clocks.after(self.calendar, _now(), interval))
             await self.escalate(clock)
+            # Past the top rung, reminders back off (x2 each, up to x16): the appeal stays in sight
+            # without flooding the ladder or the history.
+            interval = self.plan.policy.escalation_interval
+            factor = 2 ** min(self.reminders, 4)
+            interval = interval.model_copy(update={"amount": interval.amount * factor})
+            self.escalation_due = self.calendar.next_working_moment(clocks.after(self.calendar, _now(), interval))
 
     async def escalate(self, clock: Clock) -> None:
         assert self.plan is not None
@@ -501,6 +515,7 @@ class AppealWorkflow:
         if first:  # the policy's breach recipients hear of the first breach too
             recipients += [r for r in self.recipients(self.plan.policy.breach_notify) if r not in recipients]
         kind = "escalation_reminder" if reminder else "escalated"
+        self.reminders = self.reminders + 1 if reminder else 0
         metrics.count("escalations_sent", level=level)
         entry = await self.record(
             kind,
@@ -509,7 +524,7 @@ class AppealWorkflow:
             clock=clock.name,
             recipient=recipients[0].address,
         )
-        await self.notify(
+        self._notify_later(
             entry.seq,
             kind,
             recipients,
@@ -517,6 +532,10 @@ class AppealWorkflow:
             f"{_utc(clock.due_at)} (escalation level {level})",
             f"Executor: {self.state.executor.address if self.state.executor else '-'}\n\n{self.appeal.text}",
         )
+
+    def _notify_later(self, seq: int, kind: str, recipients: list[Recipient], subject: str, body: str) -> None:
+        """Notify without holding the SLA supervisor: a slow webhook must not delay the next breach."""
+        self.background.append(asyncio.create_task(self.notify(seq, kind, recipients, subject, body)))
 
     def recipients(self, roles: list[Role]) -> list[Recipient]:
         found: list[Recipient] = []
@@ -680,7 +699,7 @@ class AppealWorkflow:
             self.plan.policy.thresholds,
             cycle=self.state.cycle,
         )
-        self.state.clocks.append(final)
+        self._add_clock(final)
         self.revision += 1
         entry = await self.record(
             "interim_answered",
@@ -845,6 +864,7 @@ class AppealWorkflow:
         clock.allowed += timedelta(days=action.days)
         clocks.reschedule(self.calendar, clock)
         self.state.extended_until = clock.due_at
+        self.state.extension = timedelta(days=action.days)
         self.revision += 1
         entry = await self.record(
             "extended",
@@ -938,11 +958,12 @@ class AppealWorkflow:
         assert self.plan is not None and self.calendar is not None
         now = _now()
         self.state.cycle += 1
+        self.satisfied = False
         self.answered_at = None
         self.submitted = None
         self.state.answer = None
         policy = self.plan.policy
-        self.state.clocks.append(
+        self._add_clock(
             clocks.start_clock(self.calendar, ANSWER, now, policy.answer, policy.thresholds, cycle=self.state.cycle)
         )
         self.state.status = AppealStatus.in_progress
@@ -1005,8 +1026,8 @@ class AppealWorkflow:
             if duration is None:
                 continue  # a commitment keeps its date
             clock.kind, clock.allowed = clocks.allowance(self.calendar, clock.started_at, duration)
-            if clock.name == ANSWER and self.state.extended_until is not None:
-                clock.allowed += self.state.extended_until - clock.due_at  # keep the extension
+            if clock.name == ANSWER and clock.cycle == 1:
+                clock.allowed += self.state.extension  # keep the 59-ФЗ extension
             clocks.reschedule(self.calendar, clock)  # paused time is kept on the clock
             moved[clock.name] = _utc(clock.due_at)
         self.revision += 1
@@ -1047,6 +1068,8 @@ class AppealWorkflow:
         assert self.plan is not None
         self.plan = self.plan.model_copy(update={"route": plan.route})  # the SLA policy stays pinned
         before = self.state.executor
+        if self.state.redirects and self.state.executor is not None:
+            plan.route.executor = self.state.executor  # a redirect made meanwhile stands
         self.state.executor, self.state.ladder = plan.route.executor, plan.route.ladder
         entry = await self.record(
             "reclassified",
@@ -1122,7 +1145,7 @@ class AppealWorkflow:
         waiting = clocks.start_clock(
             self.calendar, CLARIFICATION, now, self.plan.policy.clarification_timeout, [], cycle=self.state.cycle
         )
-        self.state.clocks.append(waiting)
+        self._add_clock(waiting)
         self.state.status = AppealStatus.waiting_for_citizen
         self.revision += 1
         entry = await self.record(
@@ -1175,12 +1198,15 @@ class AppealWorkflow:
     @workflow.signal
     async def join_incident(self, join: JoinIncident) -> None:
         """Linked to a systemic incident: its commitment becomes this appeal's answer deadline."""
-        if self.ended or self.calendar is None:
+        if self.ended:
+            return
+        if self.calendar is None:  # not routed yet: joined right after routing
+            self.pending_join = join
             return
         first = self.state.incident_id is None
         self.state.incident_id = join.incident_id
         if join.committed_date is not None and self.answered_at is None and self.state.commitment is None:
-            self._stop((ANSWER, FINAL))
+            self._stop((ANSWER, FINAL, REWORK))
             self._commit(join.committed_date, join.reason or join.title, by=f"incident {join.incident_id}")
         self.revision += 1
         if first or join.committed_date is not None:
@@ -1202,18 +1228,40 @@ class AppealWorkflow:
 
     # --- Helpers for the handlers -------------------------------------------------------
 
+    def _add_clock(self, clock: Clock) -> Clock:
+        clock.number = len(self.state.clocks)
+        self.state.clocks.append(clock)
+        return clock
+
     def _commit(self, day: date, reason: str, *, by: str) -> None:
         """A commitment clock due at the end of `day`, with its reminder."""
         assert self.calendar is not None
         commitment = clocks.start_commitment(
             self.calendar, _now(), self._end_of(day), self._reminder(day), cycle=self.state.cycle
         )
-        self.state.clocks.append(commitment)
+        self._add_clock(commitment)
         self.state.commitment = Commitment(reason=reason, committed_date=day, declared_by=by)
+        self.revision += 1
+
+    def _end_question(self) -> None:
+        """An answer ends the wait for the citizen: the clarification stops, the clocks run again."""
+        assert self.calendar is not None
+        now = _now()
+        waiting = self.state.clock(CLARIFICATION)
+        if waiting is not None and waiting.running:
+            clocks.stop(waiting, now)
+        if self.paused_since is not None:
+            for clock in self.running():
+                if clock.paused_since is not None:
+                    clocks.resume(self.calendar, clock, now)
+            if self.escalation_due is not None:
+                self.escalation_due = max(self.escalation_due + (now - self.paused_since), now)
+            self.paused_since = None
         self.revision += 1
 
     def _acknowledge(self, by: str) -> None:
         """The first reaction: an explicit acknowledgment, or any answer before it."""
+        self._end_question()
         if self.acknowledged_at is not None:
             return
         self.acknowledged_at = _now()
@@ -1280,10 +1328,16 @@ class AppealWorkflow:
             raise ValueError(f"committed_date: {day} is more than {horizon} days ahead")
 
     def _refuse_if_closed(self, action: str) -> None:
+        if self.plan is None:
+            raise ValueError(f"the appeal {self.state.workflow_id} is not routed yet; try '{action}' again in a moment")
         if self.closed_at is not None:
             raise ValueError(
                 f"the appeal {self.state.workflow_id} was closed at "
                 f"{self.closed_at.isoformat()}; a closed appeal cannot take '{action}'"
+            )
+        if self.ended_as is not None:
+            raise ValueError(
+                f"the appeal {self.state.workflow_id} is closing as {self.ended_as}; '{action}' is too late"
             )
 
     def _receipt(self, action: str) -> ActionReceipt:

@@ -9,6 +9,7 @@ ALTER TABLE appeals
 
 CREATE TABLE appeal_clocks (
     workflow_id    text        NOT NULL REFERENCES appeals (workflow_id),
+    number         integer     NOT NULL,  -- the clock's position in the appeal: its identity
     clock          text        NOT NULL,
     cycle          integer     NOT NULL,
     kind           text        NOT NULL,  -- working | calendar
@@ -21,6 +22,6 @@ CREATE TABLE appeal_clocks (
     pauses         jsonb       NOT NULL,
     marks          jsonb       NOT NULL,
     last_event_seq integer     NOT NULL,
-    PRIMARY KEY (workflow_id, clock, cycle)
+    PRIMARY KEY (workflow_id, number)
 );
 CREATE INDEX appeal_clocks_breached ON appeal_clocks (clock, breached_at) WHERE breached_at IS NOT NULL;
