@@ -67,6 +67,7 @@ class IncidentState(Model):
     opened_at: datetime
     committed_date: date | None = None
     linked: list[str] = Field(default_factory=list)
+    unreachable: list[str] = Field(default_factory=list, description="Linked appeals already closed")
     answered_at: datetime | None = None
 
     @computed_field  # type: ignore[prop-decorator]

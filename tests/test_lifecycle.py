@@ -322,3 +322,37 @@ async def test_rejections_are_counted_per_executor(ts_env, pool, task_queue):
             await handle.terminate("test over")
     row = await pool.fetchrow("SELECT * FROM formal_rejections_by_executor WHERE executor = $1", executor)
     assert (row["rejections"], row["by_automatic_check"], row["appeals"]) == (3, 2, 2)
+
+
+async def test_an_incident_survives_a_linked_appeal_that_closed(ts_env, pool, task_queue):
+    async with running_worker(ts_env.client, pool, task_queue):
+        monday = await to_monday_morning(ts_env)
+        kept = await start(ts_env.client, task_queue, make_appeal(monday, category="heating"))
+        closed = await start(ts_env.client, task_queue, make_appeal(monday, category="heating"))
+        incident = await ts_env.client.start_workflow(
+            IncidentWorkflow.run,
+            OpenIncident(
+                incident_id=f"gone-{task_queue}",
+                title="Нет отопления",
+                category="heating",
+                address="Пермь, ул. Ленина, 1",
+                opened_by="operator",
+            ),
+            id=f"incident-gone-{task_queue}",
+            task_queue=task_queue,
+        )
+        for handle in (kept, closed):
+            await incident.execute_update(
+                IncidentWorkflow.link_appeal, LinkAppeal(by="operator", workflow_id=handle.id)
+            )
+        await incident.execute_update(
+            IncidentWorkflow.link_appeal, LinkAppeal(by="operator", workflow_id="appeal-vk-mistyped")
+        )
+        await closed.execute_update(AppealWorkflow.mark_duplicate, MarkDuplicate(by="operator", original=kept.id))
+        await closed.result()
+        await incident.execute_update(IncidentWorkflow.answer, IncidentAnswer(by="operator", text=good_answer().text))
+        state = await incident.result()
+        await wait_for(kept, lambda s: s.status == AppealStatus.in_moderation)
+        await kept.terminate("test over")
+    assert state.status == "answered"
+    assert set(state.unreachable) == {closed.id, "appeal-vk-mistyped"}

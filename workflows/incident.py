@@ -71,7 +71,7 @@ class IncidentWorkflow:
                 break
         answered = IncidentAnswered(incident_id=incident.incident_id, answer=self.answer_given)
         for appeal in self.state.linked:
-            await workflow.get_external_workflow_handle(appeal).signal("incident_answered", answered)
+            await self.tell(appeal, "incident_answered", answered)
         self.state.status, self.state.answered_at = "answered", workflow.now()
         await self.save()
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -92,8 +92,16 @@ class IncidentWorkflow:
             reason=self.incident.reason,
         )
         while self.to_join:
-            appeal = self.to_join.pop(0)
-            await workflow.get_external_workflow_handle(appeal).signal("join_incident", join)
+            await self.tell(self.to_join.pop(0), "join_incident", join)
+
+    async def tell(self, appeal: str, signal: str, payload: JoinIncident | IncidentAnswered) -> None:
+        """Signal a linked appeal; one that is closed or does not exist is noted, not fatal."""
+        try:
+            await workflow.get_external_workflow_handle(appeal).signal(signal, payload)
+        except Exception as err:  # the appeal closed meanwhile, or a mistyped id
+            workflow.logger.warning(f"{signal} not delivered to {appeal}: {err}")
+            if appeal not in self.state.unreachable:
+                self.state.unreachable.append(appeal)
 
     async def save(self) -> None:
         await workflow.execute_activity_method(
