@@ -18,16 +18,20 @@ import argparse
 import asyncio
 import json
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import asyncpg
 from pydantic import ValidationError
 
-from activities.planning import ConfigError
+from activities.db import create_pool
+from activities.planning import CALENDAR_FILE, ConfigError, load
 from appeals.durations import Duration
 from appeals.incidents import OpenIncident
-from stack import deadlines
+from appeals.working_calendar import CalendarConfig
+from stack import deadlines, reports
 from stack import operator_commands as ops
 from stack.client import connect
 from stack.filters import filters
@@ -134,6 +138,31 @@ async def against_temporal(args: argparse.Namespace) -> int:
     return 0
 
 
+async def report(args: argparse.Namespace) -> int:
+    settings = Settings()
+    if not settings.database_url:
+        raise ops.CommandError("report needs APPEALS_DATABASE_URL (the embedded database prints it at start)")
+    config, _ = load(settings.config_dir / CALENDAR_FILE, CalendarConfig)
+    zone = ZoneInfo(config.default_zone)
+    start = datetime.combine(args.start, time(0), zone)
+    end = datetime.combine(args.end + timedelta(days=1), time(0), zone)
+    pool = await create_pool(settings.database_url, max_size=2)
+    try:
+        built = await reports.build_report(pool, start, end, config)
+    except asyncpg.UndefinedTableError:
+        raise ops.CommandError("the database has no appeals tables yet: start a worker once to migrate it") from None
+    finally:
+        await pool.close()
+    print(reports.render_table(built))
+    if args.csv:
+        args.csv.write_text(reports.render_csv(built), encoding="utf-8")
+        print(f"CSV:  {args.csv}")
+    if args.html:
+        args.html.write_text(reports.render_html(built), encoding="utf-8")
+        print(f"HTML: {args.html}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="appealctl.py", description="Operator commands for the appeals engine")
     commands = root.add_subparsers(dest="command", required=True)
@@ -182,6 +211,14 @@ def parser() -> argparse.ArgumentParser:
     showing.add_argument("incident_id")
     showing.add_argument("--json", action="store_true")
 
+    report = commands.add_parser("report", help="SLA report from PostgreSQL for a period")
+    report.add_argument(
+        "--from", dest="start", type=date.fromisoformat, required=True, help="first day, e.g. 2026-11-01"
+    )
+    report.add_argument("--to", dest="end", type=date.fromisoformat, required=True, help="last day, inclusive")
+    report.add_argument("--csv", type=Path, help="also write the rows as CSV here")
+    report.add_argument("--html", type=Path, help="also write a self-contained HTML report with charts here")
+
     listing = commands.add_parser("filters", help="ready-made list filters for the UI, with today's instants")
     listing.add_argument("--executor", default="perm-roads@gorodperm.ru")
     listing.add_argument("--municipality", help="whose working hours (default Perm)")
@@ -199,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
             return starter_main([verb, args.file])
         if args.command == "deadline":
             return deadline(args)
+        if args.command == "report":
+            return asyncio.run(report(args))
         if args.command == "filters":
             calendar = deadlines.calendar_for(Settings().config_dir, args.municipality)
             for question, query in filters(datetime.now(UTC), calendar, args.executor).items():

@@ -69,6 +69,7 @@ async def main() -> None:
                 f"  Temporal UI:  {ui_url or '(your cluster UI)'}/namespaces/{settings.namespace}"
                 "/workflows\n"
                 f"  Temporal:     {address}   task queue: {settings.task_queue}\n"
+                f"  Database:     {database_url}\n"
                 f"  Submit:       .venv/bin/python starter.py submit examples/appeal.json\n"
                 f'  Filter in the UI, e.g.:  AppealStatus="awaiting_acknowledgment"\n'
                 "  Stop:         Ctrl-C\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -54,3 +55,41 @@ def test_mistakes_are_explained_without_a_traceback():
     assert vague.returncode == 2 and "'soon' is not a duration" in vague.stderr
     for done in (unknown, naive, vague):
         assert "Traceback" not in done.stderr
+
+
+def test_the_report_command_writes_table_csv_and_html(pool, database_url, tmp_path):
+    done = subprocess.run(
+        [
+            sys.executable,
+            "appealctl.py",
+            "report",
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2026-11-30",
+            "--csv",
+            str(tmp_path / "sla.csv"),
+            "--html",
+            str(tmp_path / "sla.html"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=os.environ | {"APPEALS_DATABASE_URL": database_url},
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "sla.csv").read_text().splitlines()[0].startswith("group,name,appeals,")
+    assert "<svg" in (tmp_path / "sla.html").read_text()
+
+
+def test_the_report_command_explains_a_missing_database():
+    done = subprocess.run(
+        [sys.executable, "appealctl.py", "report", "--from", "2026-11-01", "--to", "2026-11-30"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={k: v for k, v in os.environ.items() if k != "APPEALS_DATABASE_URL"},
+    )
+    assert done.returncode == 2 and "report needs APPEALS_DATABASE_URL" in done.stderr
