@@ -365,7 +365,7 @@ class AppealWorkflow:
             await workflow.wait_condition(
                 lambda: self.state.cycle != cycle or self.ended or self.satisfied,
                 timeout=max(window_ends - workflow.now(), timedelta(0)),
-                timeout_summary=f"feedback window until {_utc(window_ends)}",
+                timeout_summary=f"feedback window until {self._local(window_ends)}",
             )
         except TimeoutError:
             return False
@@ -454,7 +454,15 @@ class AppealWorkflow:
         return min(alarms, key=lambda a: a.at, default=None)
 
     def describe(self, alarm: Alarm) -> str:
-        return f"{alarm.clock} {alarm.kind} {_utc(alarm.at)}"
+        """The timer's summary in the UI, e.g. "answer deadline 2026-12-03 18:00 +05"."""
+        what = {"breach": "deadline", "warning": "warning", "escalate": "next escalation"}[alarm.kind]
+        return f"{alarm.clock} {what} {self._local(alarm.at)}"
+
+    def _local(self, moment: datetime) -> str:
+        if self.calendar is None:
+            return _utc(moment)
+        local = moment.astimezone(self.calendar.zone)
+        return local.strftime("%Y-%m-%d %H:%M ") + local.strftime("%z")[:3]
 
     async def fire(self, alarm: Alarm) -> None:
         assert self.plan is not None and self.calendar is not None
@@ -565,7 +573,15 @@ class AppealWorkflow:
         self.state.timeline.append(entry)
         projection = self._projection()
         self._publish_search_attributes(projection)
-        workflow.logger.info(summary, extra={"appeal_id": self.state.workflow_id, "kind": kind})
+        workflow.logger.info(
+            summary,
+            extra={
+                "appeal_id": self.state.workflow_id,
+                "kind": kind,
+                "step": self.state.step,
+                "executor": self.state.executor.address if self.state.executor else None,
+            },
+        )
         await workflow.execute_activity_method(
             StorageActivities.record_event,
             AppealEvent(
@@ -598,7 +614,7 @@ class AppealWorkflow:
                 ),
                 start_to_close_timeout=timedelta(seconds=30),
                 retry_policy=NOTIFY_RETRY,
-                summary=f"notify {recipient.role}",
+                summary=f"notify {recipient.role.replace('_', ' ')}",
             )
             for recipient in recipients
         ]
