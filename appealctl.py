@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import sys
 from datetime import UTC, date, datetime, time, timedelta
@@ -153,7 +154,10 @@ async def report(args: argparse.Namespace) -> int:
         raise ops.CommandError("the database has no appeals tables yet: start a worker once to migrate it") from None
     finally:
         await pool.close()
-    print(reports.render_table(built))
+    if args.json:
+        print(json.dumps(dataclasses.asdict(built), ensure_ascii=False, indent=2, default=str))
+    else:
+        print(reports.render_table(built))
     if args.csv:
         args.csv.write_text(reports.render_csv(built), encoding="utf-8")
         print(f"CSV:  {args.csv}")
@@ -218,6 +222,7 @@ def parser() -> argparse.ArgumentParser:
     report.add_argument("--to", dest="end", type=date.fromisoformat, required=True, help="last day, inclusive")
     report.add_argument("--csv", type=Path, help="also write the rows as CSV here")
     report.add_argument("--html", type=Path, help="also write a self-contained HTML report with charts here")
+    report.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
 
     listing = commands.add_parser("filters", help="ready-made list filters for the UI, with today's instants")
     listing.add_argument("--executor", default="perm-roads@gorodperm.ru")

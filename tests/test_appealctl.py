@@ -81,6 +81,16 @@ def test_the_report_command_writes_table_csv_and_html(pool, database_url, tmp_pa
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "sla.csv").read_text().splitlines()[0].startswith("group,name,appeals,")
     assert "<svg" in (tmp_path / "sla.html").read_text()
+    as_json = subprocess.run(
+        [sys.executable, "appealctl.py", "report", "--from", "2026-11-01", "--to", "2026-11-30", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=os.environ | {"APPEALS_DATABASE_URL": database_url},
+    )
+    assert as_json.returncode == 0, as_json.stderr
+    assert {"by_executor", "by_municipality", "open_incidents"} <= set(json.loads(as_json.stdout))
 
 
 def test_the_report_command_explains_a_missing_database():
