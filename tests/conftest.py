@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+import hypothesis
 import pytest
 import pytest_asyncio
 from temporalio.client import Client
@@ -25,6 +26,9 @@ from stack.settings import Settings
 from stack.workers import build_worker
 
 configure("WARNING")
+# Property tests are judged by their examples, not by the speed of a busy CI machine.
+hypothesis.settings.register_profile("appeals", deadline=None)
+hypothesis.settings.load_profile("appeals")
 
 
 @pytest.fixture(scope="session")
