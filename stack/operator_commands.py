@@ -13,7 +13,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowQueryFailedError, WorkflowUpdateFailedError
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from appeals.incidents import IncidentState, LinkAppeal, OpenIncident
@@ -65,6 +66,8 @@ async def show(client: Client, workflow_id: str) -> tuple[AppealState, list[Cloc
         sla: list[ClockView] = await handle.query("get_sla", result_type=list[ClockView])
     except RPCError as err:
         raise CommandError(f"no appeal {workflow_id}: {err.message}") from None
+    except WorkflowQueryFailedError as err:
+        raise CommandError(f"{workflow_id} did not answer: {err}") from None
     zone = _zone(state)
     head = [
         f"{state.workflow_id}  [{state.status}]  cycle {state.cycle}",
@@ -133,9 +136,14 @@ async def overdue(client: Client, query: str = OVERDUE) -> list[dict[str, Any]]:
 
 
 async def open_incident(client: Client, incident: OpenIncident, settings: Settings) -> str:
-    await client.start_workflow(
-        INCIDENT_WORKFLOW_TYPE, incident, id=incident.workflow_id, task_queue=settings.task_queue
-    )
+    try:
+        await client.start_workflow(
+            INCIDENT_WORKFLOW_TYPE, incident, id=incident.workflow_id, task_queue=settings.task_queue
+        )
+    except WorkflowAlreadyStartedError:
+        raise CommandError(f"incident {incident.incident_id} is already open") from None
+    except RPCError as err:
+        raise CommandError(f"cannot open incident {incident.incident_id}: {err.message}") from None
     return incident.workflow_id
 
 

@@ -93,6 +93,19 @@ async def test_an_operator_session(dev_env, pool, task_queue, tmp_path):
             return state.returncode == 0 and fresh.workflow_id in json.loads(state.stdout)["linked"]
 
         assert await eventually(linked)  # the suggestion rule: same category and address
+        twice = await run(
+            "incident",
+            "open",
+            "--id",
+            f"pit-{task_queue}",
+            "--title",
+            "Яма у школы",
+            "--category",
+            "roads",
+            "--address",
+            "Пермь, ул. Мира, 12",
+        )
+        assert twice.returncode == 2 and "is already open" in twice.stderr and "Traceback" not in twice.stderr
         by_hand = await run("incident", "link", f"pit-{task_queue}", overdue.workflow_id)
         assert by_hand.returncode == 0 and "2 appeals linked" in by_hand.stdout, by_hand.stderr
         missing = await run("show", "appeal-vk-nope")

@@ -4,6 +4,7 @@ the final statuses, and systemic incidents."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -23,6 +24,7 @@ from appeals.models import (
     Recipient,
     Reclassify,
     Redirect,
+    Refute,
     SubmitAnswer,
 )
 from stack.errors import reason
@@ -356,3 +358,23 @@ async def test_an_incident_survives_a_linked_appeal_that_closed(ts_env, pool, ta
         await kept.terminate("test over")
     assert state.status == "answered"
     assert set(state.unreachable) == {closed.id, "appeal-vk-mistyped"}
+
+
+async def test_a_second_verdict_is_refused_not_kept_for_the_next_answer(ts_env, pool, task_queue):
+    async with running_worker(ts_env.client, pool, task_queue):
+        monday = await to_monday_morning(ts_env)
+        handle = await start(ts_env.client, task_queue, make_appeal(monday))
+        await handle.execute_update(AppealWorkflow.answer, good_answer())
+        await wait_for(handle, lambda s: s.status == AppealStatus.in_moderation)
+        verdicts = await asyncio.gather(
+            handle.execute_update(AppealWorkflow.moderate, Moderate(by="m1", accept=True)),
+            handle.execute_update(AppealWorkflow.moderate, Moderate(by="m2", accept=True)),
+            return_exceptions=True,
+        )
+        assert sum(isinstance(v, WorkflowUpdateFailedError) for v in verdicts) == 1
+        await wait_for(handle, lambda s: s.status == AppealStatus.answered)
+        await handle.execute_update(AppealWorkflow.refute, Refute(by="citizen", reason="Снег так и лежит"))
+        await handle.execute_update(AppealWorkflow.answer, good_answer())
+        state = await wait_for(handle, lambda s: s.status == AppealStatus.in_moderation)
+        await handle.terminate("test over")
+    assert [e.kind for e in state.timeline].count("answer_accepted") == 1  # the second answer waits for a human

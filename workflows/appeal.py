@@ -134,6 +134,8 @@ class AppealWorkflow:
         self.revision = 0  # bumped on every clock change: wakes the supervisor
         self.submitted: SubmitAnswer | None = None  # an answer waiting for the quality gate
         self.submitted_seq = 0
+        self.awaiting_verdict = False  # a moderator's verdict is taken only while this is set
+        self.pending_answer: IncidentAnswered | None = None  # an incident answer before routing
         self.reminders = 0  # consecutive reminders at the top of the ladder
         self.pending_join: JoinIncident | None = None  # an incident that found us before routing
         self.background: list[asyncio.Task[None]] = []  # notifications that must not hold the clocks
@@ -218,6 +220,9 @@ class AppealWorkflow:
         if self.pending_join is not None:
             join, self.pending_join = self.pending_join, None
             await self.join_incident(join)
+        if self.pending_answer is not None:
+            answered, self.pending_answer = self.pending_answer, None
+            await self.incident_answered(answered)
 
     async def join_open_incident(self) -> None:
         """Suggestion rule: an open incident with the same category and address takes this appeal."""
@@ -273,12 +278,15 @@ class AppealWorkflow:
             retry_policy=PLAN_RETRY,
             summary="check the answer for an отписка",
         )
+        if self.ended:  # closed (not an appeal, duplicate) while the check ran
+            return False
         self.state.quality = report
         reasons = [r.message for r in report.reasons]
         if report.verdict == Verdict.formal:
             await self.send_back(answer, reasons, by="automatic check", score=report.score)
             return False
         self.state.status = AppealStatus.in_moderation
+        self.awaiting_verdict = True  # from the moment the status says so
         await self.record(
             "sent_to_moderation",
             f"answer by {answer.by} to the ЦУР moderator (score {report.score:.0f}, {report.verdict})",
@@ -287,7 +295,7 @@ class AppealWorkflow:
             reasons=reasons,
         )
         await workflow.wait_condition(lambda: self.verdict is not None or self.ended)
-        verdict, self.verdict = self.verdict, None
+        verdict, self.verdict, self.awaiting_verdict = self.verdict, None, False
         if verdict is None:
             return False
         if not verdict.accept:
@@ -975,6 +983,7 @@ class AppealWorkflow:
         now = _now()
         self.state.cycle += 1
         self.satisfied = False
+        self.end_reason = None
         self.answered_at = None
         self.submitted = None
         self.state.answer = None
@@ -1072,7 +1081,7 @@ class AppealWorkflow:
     @moderate.validator
     def _check_moderate(self, action: Moderate) -> None:
         self._refuse_if_closed("moderate")
-        if self.state.status != AppealStatus.in_moderation or self.verdict is not None:
+        if not self.awaiting_verdict or self.verdict is not None:
             raise ValueError("there is no answer waiting for moderation")
 
     @workflow.update
@@ -1214,7 +1223,7 @@ class AppealWorkflow:
     @workflow.signal
     async def join_incident(self, join: JoinIncident) -> None:
         """Linked to a systemic incident: its commitment becomes this appeal's answer deadline."""
-        if self.ended:
+        if self.ended or self.closed_at is not None:
             return
         if self.calendar is None:  # not routed yet: joined right after routing
             self.pending_join = join
@@ -1236,6 +1245,11 @@ class AppealWorkflow:
     @workflow.signal
     async def incident_answered(self, answered: IncidentAnswered) -> None:
         """The incident's one answer, taken as this appeal's own; moderated and published here."""
+        if self.closed_at is not None:
+            return
+        if self.calendar is None:  # not routed yet: taken right after routing
+            self.pending_answer = answered
+            return
         if self.ended or self.submitted is not None or self.answered_at is not None:
             await self.record("incident_answer_skipped", f"incident {answered.incident_id} answered; already handled")
             return
