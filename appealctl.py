@@ -38,6 +38,7 @@ from stack.client import connect
 from stack.filters import filters
 from stack.process import exit_now
 from stack.settings import Settings
+from stack.text_table import text_table
 from starter import InvalidAppeal, write_schemas
 from starter import main as starter_main
 
@@ -112,7 +113,7 @@ async def against_temporal(args: argparse.Namespace) -> int:
     elif args.command == "overdue":
         found = await ops.overdue(client)
         columns = ("workflow_id", "status", "executor", "escalation_level", "answer_deadline")
-        print(ops.dumps(found) if args.json else ops.table([[r[c] for c in columns] for r in found], columns))
+        print(ops.dumps(found) if args.json else text_table(columns, [[r[c] for c in columns] for r in found]))
     elif args.incident == "open":
         incident = OpenIncident(
             incident_id=args.id,

@@ -7,7 +7,6 @@ errors become one plain line on stderr, never a traceback.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,6 +21,7 @@ from appeals.models import ACTIONS, ActionReceipt
 from appeals.state import AppealState, ClockView
 from stack.errors import reason
 from stack.settings import INCIDENT_WORKFLOW_TYPE, Settings
+from stack.text_table import text_table
 
 OVERDUE = 'SlaBreached = true AND ExecutionStatus = "Running"'
 DEFAULT_ZONE = "Asia/Yekaterinburg"
@@ -29,14 +29,6 @@ DEFAULT_ZONE = "Asia/Yekaterinburg"
 
 class CommandError(Exception):
     """A user error: printed as one line, exit code 2."""
-
-
-def table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:
-    cells = [[str(c) if c is not None else "-" for c in row] for row in [header, *rows]]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
 
 
 def dumps(value: Any) -> str:
@@ -78,7 +70,8 @@ async def show(client: Client, workflow_id: str) -> tuple[AppealState, list[Cloc
     ]
     if state.incident_id:
         head.append(f"incident   {state.incident_id}")
-    clocks = table(
+    clocks = text_table(
+        ("clock", "cycle", "started", "due", "paused", "warned", "breached", "stopped", "remaining"),
         [
             (
                 v.clock.name,
@@ -93,11 +86,10 @@ async def show(client: Client, workflow_id: str) -> tuple[AppealState, list[Cloc
             )
             for v in sla
         ],
-        ("clock", "cycle", "started", "due", "paused", "warned", "breached", "stopped", "remaining"),
     )
-    timeline = table(
-        [(e.seq, _local(e.at, zone), e.kind, e.summary[:90]) for e in state.timeline],
+    timeline = text_table(
         ("#", f"at ({zone.key})", "event", "what"),
+        [(e.seq, _local(e.at, zone), e.kind, e.summary[:90]) for e in state.timeline],
     )
     return state, sla, "\n".join(head) + "\n\nSLA timeline\n" + clocks + "\n\nEvents\n" + timeline
 

@@ -42,6 +42,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from appeals.working_calendar import CalendarConfig, WorkingCalendar
+from stack.text_table import text_table
 
 REGION_ZONE = "Asia/Yekaterinburg"
 AUTOMATIC_CHECK = "automatic check"
@@ -453,15 +454,26 @@ def _row_headers(first: str, levels: Sequence[int]) -> list[str]:
     ]
 
 
-def _text_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    return text_table(headers, rows, numbers_right=True)
 
-    def line(cells: Sequence[str]) -> str:
-        parts = [c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
-        return "  ".join(parts).rstrip()
 
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(headers), rule, *(line(r) for r in rows)])
+def _incident_rows(report: Report) -> list[list[str]]:
+    tz = ZoneInfo(report.zone)
+    return [
+        [
+            i.incident_id,
+            i.title,
+            i.municipality or NONE_LABEL,
+            f"{i.opened_at.astimezone(tz):%Y-%m-%d %H:%M}",
+            str(i.linked),
+        ]
+        for i in report.open_incidents
+    ]
+
+
+def _weekly_rows(report: Report) -> list[list[str]]:
+    return [[w.week, str(w.appeals), str(w.answers), fmt_pct(w.answer_on_time_pct)] for w in report.weekly]
 
 
 def _period(report: Report) -> str:
@@ -477,37 +489,18 @@ def render_table(report: Report) -> str:
         ("By executor", "Executor", report.by_executor),
         ("By municipality", "Municipality", report.by_municipality),
     ):
-        out += [title, _text_table(_row_headers(first, levels), [_row_cells(r, levels) for r in [*rows, report.total]])]
+        out += [title, _table(_row_headers(first, levels), [_row_cells(r, levels) for r in [*rows, report.total]])]
         out.append("")
     out.append("Open incidents")
     if report.open_incidents:
-        out.append(
-            _text_table(
-                ["Incident", "Title", "Municipality", "Opened", "Linked"],
-                [
-                    [
-                        i.incident_id,
-                        i.title,
-                        i.municipality or NONE_LABEL,
-                        f"{i.opened_at.astimezone(ZoneInfo(report.zone)):%Y-%m-%d %H:%M}",
-                        str(i.linked),
-                    ]
-                    for i in report.open_incidents
-                ],
-            )
-        )
+        out.append(_table(["Incident", "Title", "Municipality", "Opened", "Linked"], _incident_rows(report)))
     else:
         out.append("none")
     out += ["", "Weekly trend"]
-    out.append(
-        _text_table(
-            ["Week", "Appeals", "Answers", "Answer on time %"],
-            [[w.week, str(w.appeals), str(w.answers), fmt_pct(w.answer_on_time_pct)] for w in report.weekly],
-        )
-    )
+    out.append(_table(["Week", "Appeals", "Answers", "Answer on time %"], _weekly_rows(report)))
     out += ["", f"Breaches by weekday × hour ({report.zone}); only hours with breaches"]
     cells = [[WEEKDAYS[d], f"{h:02d}:00", str(n)] for d in range(7) for h, n in enumerate(report.heatmap[d]) if n]
-    out.append(_text_table(["Weekday", "Hour", "Breaches"], cells) if cells else "none")
+    out.append(_table(["Weekday", "Hour", "Breaches"], cells) if cells else "none")
     return "\n".join(out) + "\n"
 
 
@@ -760,7 +753,6 @@ def _html_table(headers: Sequence[str], rows: Sequence[Sequence[str]], total_las
 def render_html(report: Report) -> str:
     """One self-contained HTML file: inline CSS and SVG, no scripts, no external resources."""
     levels = report.levels
-    tz = ZoneInfo(report.zone)
     sections = [
         "<h2>Compliance by executor</h2>",
         f'<p class="legend"><span style="background:{ACK_COLOUR}"></span>acknowledged on time'
@@ -784,29 +776,12 @@ def render_html(report: Report) -> str:
     sections.append("<h2>Open incidents</h2>")
     if report.open_incidents:
         sections.append(
-            _html_table(
-                ["Incident", "Title", "Municipality", "Opened", "Linked appeals"],
-                [
-                    [
-                        i.incident_id,
-                        i.title,
-                        i.municipality or NONE_LABEL,
-                        f"{i.opened_at.astimezone(tz):%Y-%m-%d %H:%M}",
-                        str(i.linked),
-                    ]
-                    for i in report.open_incidents
-                ],
-            )
+            _html_table(["Incident", "Title", "Municipality", "Opened", "Linked appeals"], _incident_rows(report))
         )
     else:
         sections.append("<p>none</p>")
     sections.append("<h2>Weekly figures</h2>")
-    sections.append(
-        _html_table(
-            ["Week", "Appeals", "Answers", "Answer on time %"],
-            [[w.week, str(w.appeals), str(w.answers), fmt_pct(w.answer_on_time_pct)] for w in report.weekly],
-        )
-    )
+    sections.append(_html_table(["Week", "Appeals", "Answers", "Answer on time %"], _weekly_rows(report)))
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
