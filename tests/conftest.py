@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import socket
+import subprocess
+import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 import asyncpg
 import hypothesis
@@ -24,6 +30,9 @@ from stack.embedded import EmbeddedPostgres
 from stack.logs import configure
 from stack.settings import Settings
 from stack.workers import build_worker
+
+ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
 
 configure("WARNING")
 # Property tests are judged by their examples, not by the speed of a busy CI machine.
@@ -119,3 +128,30 @@ async def notified(pool: asyncpg.Pool, workflow_id: str) -> list[tuple[str, str]
         workflow_id,
     )
     return [(r["kind"], r["recipient"]) for r in rows]
+
+
+async def eventually(probe: Callable[[], Awaitable[T]], timeout: float = 20.0) -> T:
+    """Retry `probe` until it returns something truthy: visibility is eventually consistent."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = await probe()
+        if value or loop.time() > deadline:
+            return value
+        await asyncio.sleep(0.2)
+
+
+def run_script(
+    script: str, address: str, task_queue: str, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """One of the project's command-line tools, as a user runs it, against a given Temporal."""
+    env = os.environ | {"TEMPORAL_ADDRESS": address, "APPEALS_TASK_QUEUE": task_queue}
+    return subprocess.run(
+        [sys.executable, script, *args], cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=60
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -5,32 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_appeal, running_worker
-from tests.test_end_to_end import eventually
+from tests.conftest import eventually, make_appeal, run_script, running_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.e2e
 
 
 def appealctl(address: str, task_queue: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = os.environ | {"TEMPORAL_ADDRESS": address, "APPEALS_TASK_QUEUE": task_queue}
-    return subprocess.run(
-        [sys.executable, "appealctl.py", *args],
-        cwd=ROOT,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_script("appealctl.py", address, task_queue, *args, stdin=stdin)
 
 
 async def test_an_operator_session(dev_env, pool, task_queue, tmp_path):

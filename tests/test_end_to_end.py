@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import shutil
 import subprocess
-import sys
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +20,7 @@ from appeals.state import AppealResult
 from stack import binaries
 from stack.settings import Settings
 from starter import submit
-from tests.conftest import events, make_appeal, running_worker
+from tests.conftest import events, eventually, make_appeal, run_script, running_worker
 from tests.scenarios import FORMAL_TEXT, answer_and_publish, good_answer, wait_for
 from workflows.appeal import AppealWorkflow
 
@@ -44,28 +41,8 @@ def quick_feedback(tmp_path: Path) -> Settings:
     return replace(Settings(), config_dir=config)
 
 
-async def eventually(probe: Callable[[], Awaitable[T]], timeout: float = 20.0) -> T:
-    """Retry `probe` until it returns something truthy: visibility is eventually consistent."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        value = await probe()
-        if value or loop.time() > deadline:
-            return value
-        await asyncio.sleep(0.2)
-
-
 def run_starter(address: str, task_queue: str, *args: str, stdin: str | None = None):
-    env = os.environ | {"TEMPORAL_ADDRESS": address, "APPEALS_TASK_QUEUE": task_queue}
-    return subprocess.run(
-        [sys.executable, "starter.py", *args],
-        cwd=ROOT,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_script("starter.py", address, task_queue, *args, stdin=stdin)
 
 
 async def count(client, query: str) -> int:

@@ -9,9 +9,8 @@ import pytest
 from appeals.models import Acknowledge, AskCitizen
 from stack.filters import filters
 from starter import submit
-from tests.conftest import make_appeal, running_worker
+from tests.conftest import eventually, make_appeal, running_worker
 from tests.scenarios import PERM, wait_for
-from tests.test_end_to_end import eventually
 from workflows.appeal import AppealWorkflow
 
 pytestmark = pytest.mark.e2e

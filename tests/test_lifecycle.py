@@ -28,7 +28,7 @@ from appeals.models import (
     SubmitAnswer,
 )
 from stack.errors import reason
-from tests.conftest import events, make_appeal, notified, running_worker
+from tests.conftest import events, eventually, make_appeal, notified, running_worker
 from tests.scenarios import (
     FORMAL_TEXT,
     PERM,
@@ -41,7 +41,6 @@ from tests.scenarios import (
     to_monday_morning,
     wait_for,
 )
-from tests.test_end_to_end import eventually
 from workflows.appeal import AppealWorkflow
 from workflows.incident import IncidentWorkflow
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 
 import aiohttp
 from temporalio.testing import WorkflowEnvironment
@@ -11,15 +10,9 @@ from temporalio.testing import WorkflowEnvironment
 from appeals.models import Acknowledge, SubmitAnswer
 from stack import binaries, metrics, search_attributes
 from stack.client import DATA_CONVERTER
-from tests.conftest import make_appeal, running_worker
+from tests.conftest import free_port, make_appeal, running_worker
 from tests.scenarios import FORMAL_TEXT, answer_and_publish, start, to_monday_morning, wait_for
 from workflows.appeal import AppealWorkflow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def scrape(port: int) -> str:
@@ -36,7 +29,7 @@ def value(text: str, name: str, **labels: str) -> float:
 
 
 async def test_the_worker_exports_engine_and_sdk_metrics(pool, task_queue):
-    port = _free_port()
+    port = free_port()
     rt = metrics.runtime(port)
     assert rt is not None
     env = await WorkflowEnvironment.start_time_skipping(

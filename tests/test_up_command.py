@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,18 +21,12 @@ from stack.client import connect
 from stack.settings import Settings
 from stack.up import READY
 from starter import submit
-from tests.conftest import make_appeal
+from tests.conftest import free_port, make_appeal
 from workflows.appeal import AppealWorkflow
 
 ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.e2e
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Up:
@@ -75,7 +68,7 @@ def _children_left(data_dir: Path) -> list[str]:
 
 async def test_up_starts_clean_stops_on_ctrl_c_and_resumes(tmp_path: Path):
     data_dir = tmp_path / "data"
-    port, ui_port = _free_port(), _free_port()
+    port, ui_port = free_port(), free_port()
     up = Up(data_dir, port, ui_port)
 
     process = up.start()
