@@ -186,7 +186,7 @@ class AppealWorkflow:
         metrics.count("appeals_started", channel=self.appeal.channel.value)
 
     async def route(self) -> None:
-        await self.pin(await self.fetch_plan())
+        self.pin(await self.fetch_plan())
         assert self.plan is not None and self.calendar is not None
         route, policy, received = self.plan.route, self.plan.policy, self.appeal.received_at
         self.state.executor, self.state.ladder = route.executor, route.ladder
@@ -414,7 +414,7 @@ class AppealWorkflow:
             summary="route, policy and calendar",
         )
 
-    async def pin(self, plan: AppealPlan) -> None:
+    def pin(self, plan: AppealPlan) -> None:
         self.plan = plan
         self.calendar = WorkingCalendar.from_snapshot(plan.calendar)
         self.state.policy, self.state.policy_version = plan.policy.name, plan.policy_version
@@ -949,26 +949,12 @@ class AppealWorkflow:
 
     @workflow.update
     async def resume(self, action: ResumeClocks) -> ActionReceipt:
-        waiting = self.state.clock(CLARIFICATION)
-        if waiting is not None and waiting.running:
-            clocks.stop(waiting, _now())
         await self._resume_clocks(action.by)
         return self._receipt("resume")
 
     async def _resume_clocks(self, by: str, **data: Any) -> None:
-        """Every paused clock runs again, its deadline moved by exactly the paused working time."""
-        assert self.calendar is not None and self.paused_since is not None
-        now = _now()
-        moved: dict[str, str] = {}
-        for clock in self.running():
-            if clock.paused_since is not None:
-                counted = clocks.resume(self.calendar, clock, now)
-                moved[clock.name] = f"+{counted} → {_utc(clock.due_at)}"
-        if self.escalation_due is not None:
-            self.escalation_due = max(self.escalation_due + (now - self.paused_since), now)
-        self.paused_since = None
+        moved = self._unpause()
         self.state.status = self._working_status()
-        self.revision += 1
         await self.record("resumed", f"clocks resumed by {by}", by=by, moved=moved, **data)
 
     @resume.validator
@@ -1037,7 +1023,7 @@ class AppealWorkflow:
     @workflow.update
     async def repin_policy(self, action: RepinPolicy) -> ActionReceipt:
         old_version = self.state.policy_version
-        await self.pin(await self.fetch_plan())
+        self.pin(await self.fetch_plan())
         assert self.plan is not None and self.calendar is not None
         policy = self.plan.policy
         durations: dict[str, Duration | None] = {
@@ -1196,7 +1182,6 @@ class AppealWorkflow:
         if waiting is None or not waiting.running or self.calendar is None or self.ended:
             await self.record("citizen_message", "a message from the citizen", text=reply.text)
             return
-        clocks.stop(waiting, _now())
         await self._resume_clocks("the citizen", text=reply.text)
 
     @workflow.update
@@ -1273,25 +1258,29 @@ class AppealWorkflow:
         self.state.commitment = Commitment(reason=reason, committed_date=day, declared_by=by)
         self.revision += 1
 
-    def _end_question(self) -> None:
-        """An answer ends the wait for the citizen: the clarification stops, the clocks run again."""
+    def _unpause(self) -> dict[str, str]:
+        """End a wait for the citizen: the clarification clock stops, and every paused clock runs
+        again, its deadline moved by exactly the paused working time. Returns what moved."""
         assert self.calendar is not None
         now = _now()
+        moved: dict[str, str] = {}
         waiting = self.state.clock(CLARIFICATION)
         if waiting is not None and waiting.running:
             clocks.stop(waiting, now)
         if self.paused_since is not None:
             for clock in self.running():
                 if clock.paused_since is not None:
-                    clocks.resume(self.calendar, clock, now)
+                    counted = clocks.resume(self.calendar, clock, now)
+                    moved[clock.name] = f"+{counted} → {_utc(clock.due_at)}"
             if self.escalation_due is not None:
                 self.escalation_due = max(self.escalation_due + (now - self.paused_since), now)
             self.paused_since = None
         self.revision += 1
+        return moved
 
     def _acknowledge(self, by: str) -> None:
         """The first reaction: an explicit acknowledgment, or any answer before it."""
-        self._end_question()
+        self._unpause()  # an answer also ends a wait for the citizen
         if self.acknowledged_at is not None:
             return
         self.acknowledged_at = _now()
@@ -1324,7 +1313,8 @@ class AppealWorkflow:
             return AppealStatus.in_moderation
         if self.answered_at is not None:
             return AppealStatus.answered
-        if self.state.clock(REWORK) is not None and self.state.clock(REWORK).running:  # type: ignore[union-attr]
+        rework = self.state.clock(REWORK)
+        if rework is not None and rework.running:
             return AppealStatus.rework
         if self.acknowledged_at is not None:
             return AppealStatus.in_progress
