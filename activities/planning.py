@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
+from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
 
@@ -34,11 +35,21 @@ class ConfigError(ValueError):
     """An operator-edited file is missing or invalid; the message says where."""
 
 
+@lru_cache(maxsize=64)
+def _parse(model: type[M], raw: bytes) -> M:
+    """Parsing and validating is the costly part; the same bytes always give the same model."""
+    return model.model_validate(tomllib.loads(raw.decode("utf-8")))
+
+
 def load(path: Path, model: type[M]) -> tuple[M, str]:
-    """Parse and validate a TOML file; returns the model and a short content hash."""
+    """Parse and validate a TOML file; returns the model and a short content hash.
+
+    The file is read every time, so an operator's edit counts at once; only unchanged
+    content skips the parsing (every appeal's plan reads the files).
+    """
     try:
         raw = path.read_bytes()
-        parsed = model.model_validate(tomllib.loads(raw.decode("utf-8")))
+        parsed = _parse(model, raw)
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found (set APPEALS_CONFIG_DIR?)") from None
     except tomllib.TOMLDecodeError as err:
