@@ -258,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
         message = err.args[0] if isinstance(err, KeyError) else str(err)
         print(f"error: {message}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the output went into `head` or a pager that closed: not an error
+        return 0
     except ConnectionError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
