@@ -106,12 +106,20 @@ class StorageActivities:
             asyncpg.DataError,
         ) as err:
             # The event itself is wrong; retrying cannot fix it.
+            # Retryable on purpose: the step stays pending and visible (last failure in the UI)
+            # until someone fixes the cause, instead of the workflow moving on without its record.
             raise ApplicationError(
-                f"event {event.seq} ({event.kind}) of {event.workflow_id} refused: {err}",
+                f"event {event.seq} ({event.kind}) of {event.workflow_id} refused by PostgreSQL: "
+                f"{type(err).__name__} ({err.sqlstate})",
                 type="InvalidEvent",
-                non_retryable=True,
             ) from err
         return bool(status == "INSERT 0 1")
+
+
+    @activity.defn
+    async def appeal_exists(self, workflow_id: str) -> bool:
+        """True if an appeal with this workflow id was registered (mark_duplicate's original)."""
+        return bool(await self._pool.fetchval("SELECT 1 FROM appeals WHERE workflow_id = $1", workflow_id))
 
 
 def _appeal_row(workflow_id: str, appeal: AppealInput, event: AppealEvent) -> tuple[object, ...]:

@@ -230,6 +230,32 @@ def _ru_year(year: int) -> RuYear:
     )
 
 
+# Art. 112 of the Labour Code: the non-working holidays, without any year's decree of transfers.
+_STATUTORY = {
+    (1, 1): "Новогодние каникулы",
+    (1, 2): "Новогодние каникулы",
+    (1, 3): "Новогодние каникулы",
+    (1, 4): "Новогодние каникулы",
+    (1, 5): "Новогодние каникулы",
+    (1, 6): "Новогодние каникулы",
+    (1, 7): "Рождество Христово",
+    (1, 8): "Новогодние каникулы",
+    (2, 23): "День защитника Отечества",
+    (3, 8): "Международный женский день",
+    (5, 1): "Праздник Весны и Труда",
+    (5, 9): "День Победы",
+    (6, 12): "День России",
+    (11, 4): "День народного единства",
+}
+
+
+@lru_cache(maxsize=64)
+def _statutory_year(year: int) -> RuYear:
+    """A year no decree is known for, from the law alone: pure, the same in every process."""
+    days = {date(year, m, d): name for (m, d), name in _STATUTORY.items()}
+    return RuYear(off=days, proper=frozenset(days), transferred=frozenset(), working_weekend={})
+
+
 class CalendarSnapshot(Model):
     """A calendar frozen as data: the config, the zone and the production calendar years."""
 
@@ -261,12 +287,24 @@ class WorkingCalendar:
         self._extra_off = frozenset(config.extra_days_off)
         self._days: dict[date, _Day] = {}
         self._pinned: dict[int, RuYear] = dict(pinned or {})
-        for year in config.years:
-            self._year(year)
+        self._frozen = pinned is not None
+        if not self._frozen:
+            for year in config.years:
+                self._year(year)
 
     def _year(self, year: int) -> RuYear:
         pinned = self._pinned.get(year)
-        return pinned if pinned is not None else _ru_year(year)
+        if pinned is not None:
+            return pinned
+        if self._frozen:
+            # Never ask `holidays` inside a workflow: what it says depends on the package and the
+            # process's cache. A year the appeal did not pin follows the Labour Code alone.
+            return _statutory_year(year)
+        return _ru_year(year)
+
+    def covers(self, day: date) -> bool:
+        """True if `day` lies in a year of the production calendar this calendar pinned."""
+        return not self._frozen or day.year in self._pinned
 
     def snapshot(self, years: list[int]) -> CalendarSnapshot:
         """Everything this calendar needs for `years`, as data that can be pinned."""

@@ -46,6 +46,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings, *, task
             planning.plan_appeal,
             checking.check_answer,
             storage.record_event,
+            storage.appeal_exists,
             notifications.send_notification,
             publishing.publish_answer,
             incidents.save_incident,

@@ -184,13 +184,17 @@ async def test_silence_after_a_question_closes_the_appeal(ts_env, pool, task_que
     ("action", "status"),
     [
         (MarkNotAppeal(by="operator", reason="Реклама, не обращение гражданина"), AppealStatus.closed_not_appeal),
-        (MarkDuplicate(by="operator", original="appeal-vk-first-post"), AppealStatus.closed_duplicate),
+        (MarkDuplicate(by="operator", original="appeal-vk-placeholder"), AppealStatus.closed_duplicate),
     ],
 )
 async def test_operators_close_what_is_not_an_appeal(ts_env, pool, task_queue, action, status):
     update = AppealWorkflow.mark_not_appeal if isinstance(action, MarkNotAppeal) else AppealWorkflow.mark_duplicate
     async with running_worker(ts_env.client, pool, task_queue):
         monday = await to_monday_morning(ts_env)
+        if isinstance(action, MarkDuplicate):
+            first = await start(ts_env.client, task_queue, make_appeal(monday))
+            await eventually(lambda: events(pool, first.id))  # registered
+            action = action.model_copy(update={"original": first.id})
         handle = await start(ts_env.client, task_queue, make_appeal(monday))
         await handle.execute_update(update, action)
         result = await handle.result()
@@ -198,7 +202,20 @@ async def test_operators_close_what_is_not_an_appeal(ts_env, pool, task_queue, a
     row = await pool.fetchrow("SELECT status, duplicate_of FROM appeals WHERE workflow_id = $1", handle.id)
     assert row["status"] == status.value
     if status == AppealStatus.closed_duplicate:
-        assert row["duplicate_of"] == "appeal-vk-first-post"
+        assert row["duplicate_of"] == first.id
+
+
+async def test_a_duplicate_of_an_appeal_that_does_not_exist_is_refused(ts_env, pool, task_queue):
+    async with running_worker(ts_env.client, pool, task_queue):
+        monday = await to_monday_morning(ts_env)
+        handle = await start(ts_env.client, task_queue, make_appeal(monday))
+        typo = MarkDuplicate(by="operator", original="appeal-vk-no-such-post")
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await handle.execute_update(AppealWorkflow.mark_duplicate, typo)
+        assert reason(refused.value) == "original: appeal-vk-no-such-post is not a registered appeal; check the id"
+        state = await state_of(handle)
+    assert state.status == AppealStatus.awaiting_acknowledgment and state.duplicate_of is None
+    assert "closed" not in await events(pool, handle.id)
 
 
 async def test_an_honest_cannot_be_solved_answer_has_its_own_final_status(ts_env, pool, task_queue):

@@ -27,6 +27,8 @@ from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from pydantic import ValidationError
+
     from activities.checking import CheckingActivities
     from activities.incidents import IncidentActivities
     from activities.notifications import NotificationActivities
@@ -84,13 +86,19 @@ ACKNOWLEDGE, ANSWER, FINAL, COMMITMENT = "acknowledge", "answer", "final", "comm
 REWORK, REDIRECT, CLARIFICATION = "rework", "redirect", "clarification"
 ANSWER_CLOCKS = (ANSWER, FINAL, COMMITMENT, REWORK)
 
-# Storage must eventually succeed: an appeal never drops out of sight, so retry forever.
+# Storage must eventually succeed: an appeal never drops out of sight, so retry forever. Inputs are
+# checked at the door, so nothing that reaches a workflow is unstorable; if something still is, the
+# step stays pending and visible (the activity's last failure in the UI) instead of half-applied.
 STORAGE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=1),
-    non_retryable_error_types=["InvalidEvent"],
 )
+# Patch markers for appeals in flight (see the README, "Versioning").
+NOTIFY_IN_BACKGROUND = "notify-in-background"  # an action never waits for a notification
+DUPLICATE_CHECKED = "duplicate-original-checked"  # mark_duplicate checks that the original exists
+EARLIEST_RECEIVED = datetime(2000, 1, 1, tzinfo=UTC)
+MOST_AHEAD = timedelta(days=1)  # a source's clock may run a little ahead, not more
 NOTIFY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5),
     backoff_coefficient=2.0,
@@ -112,7 +120,14 @@ def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-@workflow.defn(name=WORKFLOW_TYPE)
+def _problems(err: ValidationError) -> str:
+    """A pydantic error in one line, naming each field; never the input values (personal data)."""
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in err.errors())
+
+
+# A start whose input does not decode fails the workflow at once (visible as Failed, and recorded by
+# the intake watch), instead of failing its first task again and again.
+@workflow.defn(name=WORKFLOW_TYPE, failure_exception_types=[ValidationError])
 class AppealWorkflow:
     @workflow.init
     def __init__(self, appeal: AppealInput) -> None:
@@ -182,6 +197,14 @@ class AppealWorkflow:
                 type="WrongWorkflowId",
                 non_retryable=True,
             )
+        received = self.appeal.received_at
+        if not EARLIEST_RECEIVED <= received <= workflow.now() + MOST_AHEAD:
+            raise ApplicationError(
+                f"received_at: {received.isoformat()} is outside the sane window "
+                f"(from {EARLIEST_RECEIVED.date()} to a day after now); fix the source's clock and submit again",
+                type="InvalidAppeal",
+                non_retryable=True,
+            )
         await self.record("registered", f"registered from {self.appeal.channel}")
         metrics.count("appeals_started", channel=self.appeal.channel.value)
 
@@ -209,7 +232,7 @@ class AppealWorkflow:
             acknowledge_due=acknowledge_due.isoformat(),
             answer_due=answer_due.isoformat(),
         )
-        await self.notify(
+        await self.inform(
             entry.seq,
             "assigned",
             [route.executor],
@@ -328,7 +351,7 @@ class AppealWorkflow:
             rework_due=rework.due_at.isoformat(),
         )
         assert self.state.executor is not None
-        await self.notify(
+        await self.inform(
             entry.seq,
             "answer_returned",
             [self.state.executor],
@@ -549,6 +572,15 @@ class AppealWorkflow:
             f"Executor: {self.state.executor.address if self.state.executor else '-'}\n\n{self.appeal.text}",
         )
 
+    async def inform(self, seq: int, kind: str, recipients: list[Recipient], subject: str, body: str) -> None:
+        """Notify for an action or a step, which never waits for delivery: an endpoint that is down
+        must not hold an operator's Update, routing or the quality gate. Delivery catches up later,
+        once per key. Appeals that started before this change keep waiting, as they did."""
+        if workflow.patched(NOTIFY_IN_BACKGROUND):
+            self._notify_later(seq, kind, recipients, subject, body)
+        else:
+            await self.notify(seq, kind, recipients, subject, body)
+
     def _notify_later(self, seq: int, kind: str, recipients: list[Recipient], subject: str, body: str) -> None:
         """Notify without holding the SLA supervisor: a slow webhook must not delay the next breach."""
         self.background.append(asyncio.create_task(self.notify(seq, kind, recipients, subject, body)))
@@ -582,7 +614,7 @@ class AppealWorkflow:
         projection = self._projection()
         self._publish_search_attributes(projection)
         workflow.logger.info(
-            summary,
+            f"appeal event {kind}",
             extra={
                 "appeal_id": self.state.workflow_id,
                 "kind": kind,
@@ -631,7 +663,7 @@ class AppealWorkflow:
                 # A lost notification must be visible, not fatal: the clocks go on.
                 await self.record(
                     "notification_failed",
-                    f"{kind} to {recipient.address} failed: {outcome.cause or outcome}",
+                    f"{kind} to the {recipient.role.replace('_', ' ')} failed: {outcome.cause or outcome}",
                     recipient=recipient.address,
                     notification_seq=seq,
                 )
@@ -732,7 +764,7 @@ class AppealWorkflow:
             on_time=answer,
             final_due=final.due_at.isoformat(),
         )
-        await self.notify(
+        await self.inform(
             entry.seq, "interim_answer", self.recipients([Role.citizen]), "Промежуточный ответ", action.text
         )
         return self._receipt("interim_answer")
@@ -803,7 +835,7 @@ class AppealWorkflow:
             committed_date=action.committed_date.isoformat(),
             on_time=on_time,
         )
-        await self.notify(
+        await self.inform(
             entry.seq,
             "white_spot",
             self.recipients([Role.citizen]),
@@ -854,7 +886,7 @@ class AppealWorkflow:
             reason=action.reason,
             move=moves,
         )
-        await self.notify(
+        await self.inform(
             entry.seq,
             "commitment_moved",
             self.recipients([Role.citizen, Role.head]),
@@ -899,7 +931,7 @@ class AppealWorkflow:
             due_at=clock.due_at.isoformat(),
             reason=action.reason,
         )
-        await self.notify(
+        await self.inform(
             entry.seq,
             "extension",
             self.recipients([Role.citizen]),
@@ -988,7 +1020,7 @@ class AppealWorkflow:
             answer_due=self.due(ANSWER).isoformat(),
         )
         assert self.state.executor is not None
-        await self.notify(
+        await self.inform(
             entry.seq,
             "reopened",
             [self.state.executor],
@@ -1092,7 +1124,7 @@ class AppealWorkflow:
             **changes,
         )
         if before != plan.route.executor:
-            await self.notify(
+            await self.inform(
                 entry.seq,
                 "assigned",
                 [plan.route.executor],
@@ -1123,7 +1155,7 @@ class AppealWorkflow:
             executor=action.to.address,
             reason=action.reason,
         )
-        await self.notify(
+        await self.inform(
             entry.seq,
             "redirected",
             [action.to, *self.recipients([Role.citizen])],
@@ -1166,7 +1198,7 @@ class AppealWorkflow:
             question=action.question,
             reply_due=waiting.due_at.isoformat(),
         )
-        await self.notify(
+        await self.inform(
             entry.seq, "question", self.recipients([Role.citizen]), "Уточнение по обращению", action.question
         )
         return self._receipt("ask_citizen")
@@ -1175,9 +1207,27 @@ class AppealWorkflow:
     def _check_ask(self, action: AskCitizen) -> None:
         self._check_pause(PauseClocks(by=action.by, reason=action.question))
 
+    # --- Signals: fire-and-forget, so each is validated here and a refusal is recorded ---------
+    # They take the raw JSON (`Any`): a payload that does not fit the model is refused in the
+    # timeline, where an operator sees it, instead of being dropped by the SDK with a log line.
+
+    async def refuse_signal(self, name: str, reason: str) -> None:
+        await self.record("signal_refused", f"signal {name} refused: {reason}", signal=name, reason=reason)
+
+    async def accept_signal(self, name: str, model: type[Any], raw: Any) -> Any:
+        """The signal's model, or None once the refusal is recorded."""
+        try:
+            return model.model_validate(raw.model_dump(mode="json") if hasattr(raw, "model_dump") else raw)
+        except ValidationError as err:
+            await self.refuse_signal(name, _problems(err))
+            return None
+
     @workflow.signal
-    async def citizen_replied(self, reply: CitizenReply) -> None:
+    async def citizen_replied(self, raw: Any) -> None:
         """From the intake side: the citizen answered the question; the clocks run again."""
+        reply: CitizenReply | None = await self.accept_signal("citizen_replied", CitizenReply, raw)
+        if reply is None:
+            return
         waiting = self.state.clock(CLARIFICATION)
         if waiting is None or not waiting.running or self.calendar is None or self.ended:
             await self.record("citizen_message", "a message from the citizen", text=reply.text)
@@ -1195,6 +1245,22 @@ class AppealWorkflow:
 
     @workflow.update
     async def mark_duplicate(self, action: MarkDuplicate) -> ActionReceipt:
+        if workflow.patched(DUPLICATE_CHECKED):
+            # A typo must not close an appeal: the original has to be a registered appeal.
+            exists = await workflow.execute_activity_method(
+                StorageActivities.appeal_exists,
+                action.original,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=STORAGE_RETRY,
+                summary="does the original appeal exist",
+            )
+            if not exists:
+                raise ApplicationError(
+                    f"original: {action.original} is not a registered appeal; check the id",
+                    type="UnknownOriginal",
+                    non_retryable=True,
+                )
+            self._refuse_if_closed("mark_duplicate")  # it may have closed while we looked
         self.state.duplicate_of = action.original
         self.end(AppealStatus.closed_duplicate, f"a duplicate of {action.original} ({action.by})")
         return self._receipt("mark_duplicate")
@@ -1205,13 +1271,39 @@ class AppealWorkflow:
         if action.original == self.state.workflow_id:
             raise ValueError("original: an appeal cannot duplicate itself")
 
+    @workflow.signal(name="resubmitted")
+    async def resubmitted(self, raw: Any) -> None:
+        """The intake sent this appeal again with different content: kept for an operator, never
+        dropped and never applied on its own (the official works from what was registered)."""
+        again: AppealInput | None = await self.accept_signal("resubmitted", AppealInput, raw)
+        if again is None:
+            return
+        if again.workflow_id != self.state.workflow_id:
+            await self.refuse_signal("resubmitted", f"it is {again.workflow_id}, not this appeal")
+            return
+        before, after = self.appeal.model_dump(mode="json"), again.model_dump(mode="json")
+        changed = sorted(k for k in after if before.get(k) != after[k])
+        if not changed:
+            return
+        await self.record(
+            "resubmitted",
+            f"sent again with changes to {', '.join(changed)}: for an operator to review",
+            changed=changed,
+            content={k: after[k] for k in changed},
+        )
+
     @workflow.signal
-    async def join_incident(self, join: JoinIncident) -> None:
+    async def join_incident(self, raw: Any) -> None:
         """Linked to a systemic incident: its commitment becomes this appeal's answer deadline."""
-        if self.ended or self.closed_at is not None:
+        join: JoinIncident | None = await self.accept_signal("join_incident", JoinIncident, raw)
+        if join is None or self.ended or self.closed_at is not None:
             return
         if self.calendar is None:  # not routed yet: joined right after routing
             self.pending_join = join
+            return
+        problem = self._commitment_problem(join.committed_date) if join.committed_date is not None else None
+        if problem is not None:
+            await self.refuse_signal("join_incident", f"incident {join.incident_id}: {problem}")
             return
         first = self.state.incident_id is None
         self.state.incident_id = join.incident_id
@@ -1228,9 +1320,10 @@ class AppealWorkflow:
             )
 
     @workflow.signal
-    async def incident_answered(self, answered: IncidentAnswered) -> None:
+    async def incident_answered(self, raw: Any) -> None:
         """The incident's one answer, taken as this appeal's own; moderated and published here."""
-        if self.closed_at is not None:
+        answered: IncidentAnswered | None = await self.accept_signal("incident_answered", IncidentAnswered, raw)
+        if answered is None or self.closed_at is not None:
             return
         if self.calendar is None:  # not routed yet: taken right after routing
             self.pending_answer = answered
@@ -1239,7 +1332,12 @@ class AppealWorkflow:
             await self.record("incident_answer_skipped", f"incident {answered.incident_id} answered; already handled")
             return
         reply = answered.answer
-        await self.take_answer(SubmitAnswer(by=reply.by, text=reply.text, attachments=reply.attachments))
+        try:
+            answer = SubmitAnswer(by=reply.by, text=reply.text, attachments=reply.attachments)
+        except ValidationError as err:
+            await self.refuse_signal("incident_answered", _problems(err))
+            return
+        await self.take_answer(answer)
 
     # --- Helpers for the handlers -------------------------------------------------------
 
@@ -1339,13 +1437,23 @@ class AppealWorkflow:
         return self._end_of(day) - before.length
 
     def _check_committed_date(self, day: date) -> None:
+        problem = self._commitment_problem(day)
+        if problem is not None:
+            raise ValueError(f"committed_date: {problem}")
+
+    def _commitment_problem(self, day: date) -> str | None:
+        """Why `day` cannot be a commitment: past, beyond the policy's horizon, or beyond the
+        production calendar this appeal pinned (never computed inside the workflow)."""
         assert self.calendar is not None
         today = self.calendar.local_date(workflow.now())
         if day <= today:
-            raise ValueError(f"committed_date: {day} is not in the future (today is {today})")
+            return f"{day} is not in the future (today is {today})"
         horizon = self._policy().commitment.max_horizon_days
         if day > today + timedelta(days=horizon):
-            raise ValueError(f"committed_date: {day} is more than {horizon} days ahead")
+            return f"{day} is more than {horizon} days ahead"
+        if not self.calendar.covers(day) or not self.calendar.covers(day + timedelta(days=1)):
+            return f"{day} is beyond the production calendar years pinned for this appeal"
+        return None
 
     def _refuse_if_closed(self, action: str) -> None:
         if self.plan is None:

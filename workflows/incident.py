@@ -13,8 +13,11 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from pydantic import ValidationError
+
     from activities.incidents import IncidentActivities
     from appeals.incidents import (
         IncidentAnswer,
@@ -29,9 +32,11 @@ with workflow.unsafe.imports_passed_through():
 
 STORE_TIMEOUT = timedelta(seconds=30)
 STORE_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
+MAX_HORIZON_DAYS = 366  # as the appeals' commitment policy allows
 
 
-@workflow.defn(name=INCIDENT_WORKFLOW_TYPE)
+# A start whose input does not decode fails at once instead of retrying its first task forever.
+@workflow.defn(name=INCIDENT_WORKFLOW_TYPE, failure_exception_types=[ValidationError])
 class IncidentWorkflow:
     @workflow.init
     def __init__(self, incident: OpenIncident) -> None:
@@ -51,6 +56,14 @@ class IncidentWorkflow:
 
     @workflow.run
     async def run(self, incident: OpenIncident) -> IncidentState:
+        committed, today = incident.committed_date, workflow.now().date()
+        if committed is not None and not today < committed <= today + timedelta(days=MAX_HORIZON_DAYS):
+            # Each linked appeal would refuse it anyway; say so once, where the operator looks.
+            raise ApplicationError(
+                f"committed_date: {committed} must be after today ({today}) and within {MAX_HORIZON_DAYS} days",
+                type="InvalidIncident",
+                non_retryable=True,
+            )
         await self.save()
         matching = await workflow.execute_activity_method(
             IncidentActivities.find_matching_appeals,
