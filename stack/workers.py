@@ -21,7 +21,7 @@ from activities.notifications import NotificationActivities
 from activities.planning import PlanningActivities
 from activities.publishing import PublishingActivities
 from activities.storage import StorageActivities
-from stack import logs, metrics, search_attributes
+from stack import intake_watch, logs, metrics, search_attributes
 from stack.settings import Settings
 from workflows.appeal import AppealWorkflow
 from workflows.incident import IncidentWorkflow
@@ -87,10 +87,12 @@ async def serve(
         log.info("search attributes registered", added=added)
     async with prepared_pool(database_url) as pool:
         worker = build_worker(client, pool, settings)
-        gauge = asyncio.create_task(metrics.export_open_appeals(rt, pool)) if rt else None
+        background = [asyncio.create_task(intake_watch.watch(client, pool, rt))]
+        if rt:
+            background.append(asyncio.create_task(metrics.export_open_appeals(rt, pool)))
         async with worker:
             log.info("worker polling", task_queue=settings.task_queue, namespace=client.namespace)
             await stop.wait()
             log.info("worker stopping: finishing the tasks in hand")
-        if gauge:
-            gauge.cancel()
+        for task in background:
+            task.cancel()
