@@ -134,3 +134,14 @@ async def test_actions_never_wait_for_a_notification_endpoint_that_is_down(dev_e
     assert max(timings) < 5
     # The deliveries are still being retried in the background, not dropped.
     assert any(a.activity_type.name == "send_notification" for a in pending)
+
+
+@pytest.mark.parametrize("args", [[], ["one", "two"]], ids=["no input", "two inputs"])
+async def test_a_start_with_the_wrong_number_of_inputs_fails_at_once(dev_env, pool, task_queue, args):
+    client = dev_env.client
+    workflow_id = f"appeal-vk-args-{len(args)}-{time.time_ns()}"
+    async with running_worker(client, pool, task_queue):
+        handle = await client.start_workflow("AppealWorkflow", args=args, id=workflow_id, task_queue=task_queue)
+        with pytest.raises(WorkflowFailureError):
+            await asyncio.wait_for(handle.result(), 20)
+        assert await task_attempt(client, workflow_id) == 0

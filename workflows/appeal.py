@@ -130,7 +130,16 @@ def _problems(err: ValidationError) -> str:
 @workflow.defn(name=WORKFLOW_TYPE, failure_exception_types=[ValidationError])
 class AppealWorkflow:
     @workflow.init
-    def __init__(self, appeal: AppealInput) -> None:
+    def __init__(self, appeal: AppealInput | None = None, *extra: Any) -> None:
+        if appeal is None or extra or not isinstance(appeal, AppealInput):
+            # A raw start from another SDK or the CLI: say what is wrong instead of a TypeError,
+            # which would fail the first workflow task again and again.
+            raise ApplicationError(
+                f"input: an appeal workflow takes exactly one AppealInput, got {1 + len(extra) if appeal else 0} "
+                "inputs (see schema/appeal-input.schema.json)",
+                type="InvalidAppeal",
+                non_retryable=True,
+            )
         self.appeal = appeal
         self.state = AppealState(
             workflow_id=workflow.info().workflow_id,
@@ -165,7 +174,7 @@ class AppealWorkflow:
     # --- The lifecycle -------------------------------------------------------------------
 
     @workflow.run
-    async def run(self, appeal: AppealInput) -> AppealResult:
+    async def run(self, appeal: AppealInput | None = None, *extra: Any) -> AppealResult:
         supervisor = asyncio.create_task(self.supervise())
         for step in self.lifecycle():
             if self.ended and step != self.close:
