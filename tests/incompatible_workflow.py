@@ -6,6 +6,8 @@ that defines a workflow, and a test module does file I/O at import.
 
 from __future__ import annotations
 
+from typing import Any
+
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -19,8 +21,8 @@ class AppealWorkflowWithoutRouting(AppealWorkflow):
     """An incompatible change: the route step removed without a patch."""
 
     @workflow.run
-    async def run(self, appeal: AppealInput) -> AppealResult:
-        return await super().run(appeal)
+    async def run(self, appeal: AppealInput | None = None, *extra: Any) -> AppealResult:
+        return await super().run(appeal, *extra)
 
     def lifecycle(self):  # type: ignore[no-untyped-def]
         return [self.register, self.await_acknowledgment, self.resolve, self.close]
