@@ -131,7 +131,7 @@ def _problems(err: ValidationError) -> str:
 class AppealWorkflow:
     @workflow.init
     def __init__(self, appeal: AppealInput | None = None, *extra: Any) -> None:
-        if appeal is None or extra or not isinstance(appeal, AppealInput):
+        if appeal is None or extra:
             # A raw start from another SDK or the CLI: say what is wrong instead of a TypeError,
             # which would fail the first workflow task again and again.
             raise ApplicationError(
@@ -140,7 +140,9 @@ class AppealWorkflow:
                 type="InvalidAppeal",
                 non_retryable=True,
             )
-        self.appeal = appeal
+        # The SDK decodes without type hints when the count differs from the signature's (which
+        # counts `*extra`), so the one input arrives as JSON; a bad one fails the workflow at once.
+        self.appeal = AppealInput.model_validate(appeal)
         self.state = AppealState(
             workflow_id=workflow.info().workflow_id,
             status=AppealStatus.registered,
