@@ -1,4 +1,6 @@
-# The appeals worker image. Scale it out: `docker compose up --scale worker=N`.
+# The appeals worker image (also runs the codec server: `python codec_server.py`).
+# Scale workers out: `docker compose up --scale worker=N`. No key or credential is baked in:
+# they come from files mounted at run time (docker-compose.yml's secrets).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -21,11 +23,13 @@ COPY appeals ./appeals
 COPY stack ./stack
 COPY workflows ./workflows
 COPY activities ./activities
-COPY worker.py starter.py appealctl.py ./
+COPY worker.py starter.py appealctl.py codec_server.py ./
 COPY config ./config
 RUN pip install --no-cache-dir .
 
 USER appeals
 # Prometheus metrics (APPEALS_METRICS_PORT); not published by docker-compose.yml.
 EXPOSE 9464
+# The codec server (APPEALS_CODEC_PORT), when the image runs codec_server.py.
+EXPOSE 8081
 CMD ["python", "worker.py"]

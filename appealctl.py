@@ -30,11 +30,13 @@ from pydantic import ValidationError
 from activities.db import create_pool
 from activities.planning import CALENDAR_FILE, ConfigError, load
 from appeals.durations import Duration
-from appeals.incidents import OpenIncident
+from appeals.incidents import LinkAppeal, OpenIncident
+from appeals.safety import EARLIEST, LATEST
 from appeals.working_calendar import CalendarConfig
 from stack import deadlines, reports
 from stack import operator_commands as ops
 from stack.client import connect
+from stack.errors import OneLineParser, check_arguments, describe, one_line, printable, unexpected
 from stack.filters import filters
 from stack.process import exit_now
 from stack.settings import Settings
@@ -50,7 +52,21 @@ def _start(text: str) -> datetime:
         raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 instant") from None
     if moment.tzinfo is None:
         raise argparse.ArgumentTypeError(f"{text!r} has no UTC offset, e.g. 2026-12-30T17:00+05:00")
+    _in_range(moment.date())
     return moment
+
+
+def _day(text: str) -> date:
+    try:
+        return _in_range(date.fromisoformat(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-30") from None
+
+
+def _in_range(day: date) -> date:
+    if not EARLIEST <= day <= LATEST:
+        raise argparse.ArgumentTypeError(f"{day.isoformat()} is outside {EARLIEST.isoformat()}..{LATEST.isoformat()}")
+    return day
 
 
 def _payload(args: argparse.Namespace) -> dict[str, Any]:
@@ -60,6 +76,8 @@ def _payload(args: argparse.Namespace) -> dict[str, Any]:
             payload = json.loads(args.input)
         except json.JSONDecodeError as err:
             raise ops.CommandError(f"--input is not JSON: {err}") from None
+        if not isinstance(payload, dict):
+            raise ops.CommandError('--input must be a JSON object, e.g. {"by": "ivanov"}')
     for pair in args.fields:
         key, sep, value = pair.partition("=")
         if not sep:
@@ -70,12 +88,18 @@ def _payload(args: argparse.Namespace) -> dict[str, Any]:
 
 def deadline(args: argparse.Namespace) -> int:
     config_dir = Settings().config_dir
-    duration = (
-        Duration.model_validate(args.duration)
-        if args.duration
-        else deadlines.duration_of(config_dir, args.policy, args.clock)
-    )
-    explanation = deadlines.explain(config_dir, args.start, duration, args.municipality)
+    try:
+        duration = (
+            Duration.model_validate(args.duration)
+            if args.duration
+            else deadlines.duration_of(config_dir, args.policy, args.clock)
+        )
+    except ValidationError as err:
+        raise ops.CommandError(f"--duration: {describe(err)}") from None
+    try:
+        explanation = deadlines.explain(config_dir, args.start, duration, args.municipality)
+    except ValueError as err:
+        raise ops.CommandError(str(err)) from None
     if args.json:
         print(explanation.model_dump_json(indent=2))
         return 0
@@ -89,8 +113,30 @@ def deadline(args: argparse.Namespace) -> int:
     return 0
 
 
+def _incident(args: argparse.Namespace) -> OpenIncident:
+    if args.committed_date and args.committed_date < datetime.now(UTC).date() - timedelta(days=1):
+        raise ops.CommandError(f"--committed-date {args.committed_date.isoformat()} is in the past")
+    return OpenIncident(
+        incident_id=args.id,
+        title=args.title,
+        category=args.category,
+        address=args.address,
+        municipality=args.municipality,
+        opened_by=args.by,
+        committed_date=args.committed_date,
+        reason=args.reason,
+    )
+
+
 async def against_temporal(args: argparse.Namespace) -> int:
     settings = Settings()
+    # What can be refused without a server is refused before connecting.
+    payload = _payload(args) if args.command == "act" else {}
+    if args.command == "act":
+        ops.validate_action(args.action, payload)
+    incident = _incident(args) if args.command == "incident" and args.incident == "open" else None
+    if args.command == "incident" and args.incident == "link":
+        LinkAppeal(by=args.by, workflow_id=args.appeal)
     client = await connect(settings)
     if args.command == "show":
         state, sla, text = await ops.show(client, args.workflow_id)
@@ -104,7 +150,7 @@ async def against_temporal(args: argparse.Namespace) -> int:
             else text
         )
     elif args.command == "act":
-        receipt = await ops.act(client, args.workflow_id, args.action, _payload(args))
+        receipt = await ops.act(client, args.workflow_id, args.action, payload)
         print(
             ops.dumps(receipt)
             if args.json
@@ -114,17 +160,7 @@ async def against_temporal(args: argparse.Namespace) -> int:
         found = await ops.overdue(client)
         columns = ("workflow_id", "status", "executor", "escalation_level", "answer_deadline")
         print(ops.dumps(found) if args.json else text_table(columns, [[r[c] for c in columns] for r in found]))
-    elif args.incident == "open":
-        incident = OpenIncident(
-            incident_id=args.id,
-            title=args.title,
-            category=args.category,
-            address=args.address,
-            municipality=args.municipality,
-            opened_by=args.by,
-            committed_date=args.committed_date,
-            reason=args.reason,
-        )
+    elif incident is not None:
         print(await ops.open_incident(client, incident, settings))
     elif args.incident == "link":
         linked = await ops.link(client, args.incident_id, args.appeal, args.by)
@@ -142,6 +178,8 @@ async def against_temporal(args: argparse.Namespace) -> int:
 
 async def report(args: argparse.Namespace) -> int:
     settings = Settings()
+    if args.start > args.end:
+        raise ops.CommandError(f"--from {args.start.isoformat()} is after --to {args.end.isoformat()}")
     if not settings.database_url:
         raise ops.CommandError("report needs APPEALS_DATABASE_URL (the embedded database prints it at start)")
     config, _ = load(settings.config_dir / CALENDAR_FILE, CalendarConfig)
@@ -169,7 +207,7 @@ async def report(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="appealctl.py", description="Operator commands for the appeals engine")
+    root = OneLineParser(prog="appealctl.py", description="Operator commands for the appeals engine")
     commands = root.add_subparsers(dest="command", required=True)
 
     submit = commands.add_parser("submit", help="submit an appeal (JSON) or a batch (.jsonl)")
@@ -204,7 +242,7 @@ def parser() -> argparse.ArgumentParser:
     for name in ("id", "title", "category", "address"):
         opening.add_argument(f"--{name}", required=True)
     opening.add_argument("--municipality")
-    opening.add_argument("--committed-date", type=date.fromisoformat)
+    opening.add_argument("--committed-date", type=_day)
     opening.add_argument("--reason")
     opening.add_argument("--by", default="operator")
     linking = verbs.add_parser("link")
@@ -217,10 +255,8 @@ def parser() -> argparse.ArgumentParser:
     showing.add_argument("--json", action="store_true")
 
     report = commands.add_parser("report", help="SLA report from PostgreSQL for a period")
-    report.add_argument(
-        "--from", dest="start", type=date.fromisoformat, required=True, help="first day, e.g. 2026-11-01"
-    )
-    report.add_argument("--to", dest="end", type=date.fromisoformat, required=True, help="last day, inclusive")
+    report.add_argument("--from", dest="start", type=_day, required=True, help="first day, e.g. 2026-11-01")
+    report.add_argument("--to", dest="end", type=_day, required=True, help="last day, inclusive")
     report.add_argument("--csv", type=Path, help="also write the rows as CSV here")
     report.add_argument("--html", type=Path, help="also write a self-contained HTML report with charts here")
     report.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
@@ -237,6 +273,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
+        check_arguments(vars(args))
         if args.command == "submit":
             verb = "batch" if args.file.endswith(".jsonl") else "submit"
             return starter_main([verb, args.file])
@@ -254,14 +291,23 @@ def main(argv: list[str] | None = None) -> int:
                 print(path)
             return 0
         return asyncio.run(against_temporal(args))
-    except (ConfigError, KeyError, ValidationError, ops.CommandError, InvalidAppeal) as err:
-        message = err.args[0] if isinstance(err, KeyError) else str(err)
-        print(f"error: {message}", file=sys.stderr)
+    except ValidationError as err:
+        print(f"error: {describe(err)}", file=sys.stderr)
+        return 2
+    except (ConfigError, KeyError, ValueError, ops.CommandError, InvalidAppeal) as err:
+        message = str(err.args[0]) if isinstance(err, KeyError) else str(err)
+        print(f"error: {one_line(message)}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # the output went into `head` or a pager that closed: not an error
         return 0
     except ConnectionError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {one_line(str(err))}", file=sys.stderr)
+        return 1
+    except OSError as err:  # e.g. --csv into a directory that does not exist
+        print(f"error: {printable(str(err))}", file=sys.stderr)
+        return 2
+    except Exception as err:  # never a traceback for the operator; APPEALS_DEBUG=1 shows it
+        print(unexpected(err), file=sys.stderr)
         return 1
 
 

@@ -9,8 +9,11 @@ From Python:
     from starter import parse_appeal, submit
     submission = await submit(client, parse_appeal(payload))
 
-Submitting the same appeal again returns the existing workflow: the workflow id is
+Submitting the same appeal again finds the existing workflow: the workflow id is
 `appeal-<channel>-<external id>`, and a second start of that id is refused by Temporal.
+No content is dropped silently: the same content answers "already submitted"; other
+content goes to the running appeal as the `resubmitted` signal, which records it for an
+operator; a closed appeal cannot take it, and that is an error (see `Outcome`).
 """
 
 from __future__ import annotations
@@ -22,23 +25,39 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from appeals.incidents import IncidentAnswer, LinkAppeal, OpenIncident
-from appeals.models import ACTIONS, AppealInput, CitizenReply
+from appeals.models import ACTIONS, AppealInput, CitizenReply, changed_fields, received_at_problem
+from appeals.state import AppealState
 from stack import search_attributes as sa
 from stack.client import connect
+from stack.errors import (
+    OneLineParser,
+    check_arguments,
+    field_problem,
+    join,
+    one_line,
+    printable,
+    read_text,
+    reason,
+    unexpected,
+)
 from stack.process import exit_now
 from stack.settings import WORKFLOW_TYPE, Settings
 
 # A source clock may run a little ahead of ours; more than this is a wrong timestamp.
 CLOCK_SKEW = timedelta(minutes=5)
+RESUBMITTED_SIGNAL = "resubmitted"
+QUERY_TIMEOUT = timedelta(seconds=10)
 
 
 class InvalidAppeal(ValueError):
@@ -46,19 +65,65 @@ class InvalidAppeal(ValueError):
 
     def __init__(self, problems: list[str], where: str = "appeal") -> None:
         self.problems = problems
-        super().__init__(f"{where} refused:\n" + "\n".join(f"  - {p}" for p in problems))
+        super().__init__(f"{where} refused: {join(problems)}")
+
+
+class Outcome(StrEnum):
+    created = "created"  # a new appeal was started
+    already_submitted = "already_submitted"  # it existed with the same content: nothing to do
+    changes_recorded = "changes_recorded"  # it existed with other content, now recorded for an operator
+    closed = "closed"  # it existed with other content but is closed: the new content was NOT recorded
+    unverified = "unverified"  # it exists, its content could not be read: the new content was NOT recorded
 
 
 @dataclass(frozen=True)
 class Submission:
     workflow_id: str
-    created: bool  # False: the appeal already existed, nothing new was started
+    outcome: Outcome
+    changes: tuple[str, ...] = ()  # the fields that differ from the existing appeal's
+    detail: str = ""  # for `unverified`: why the existing appeal could not be read
+
+    @property
+    def created(self) -> bool:
+        return self.outcome is Outcome.created
+
+    @property
+    def refused(self) -> bool:
+        """The new content was not recorded anywhere."""
+        return self.outcome in (Outcome.closed, Outcome.unverified)
+
+    def describe(self) -> str:
+        """One line for people."""
+        changes = ", ".join(self.changes)
+        match self.outcome:
+            case Outcome.created:
+                return self.workflow_id
+            case Outcome.already_submitted:
+                return f"{self.workflow_id}   (already submitted; existing appeal kept)"
+            case Outcome.changes_recorded:
+                return (
+                    f"{self.workflow_id} already exists with different content: "
+                    f"changes to {changes} were recorded against it for an operator"
+                )
+            case Outcome.closed:
+                return (
+                    f"{self.workflow_id} already exists and is closed: "
+                    f"the new content (changes to {changes}) was not recorded"
+                )
+        return (
+            f"{self.workflow_id} already exists, but its content could not be compared "
+            f"({self.detail}): the new content was not recorded; try again when its worker runs"
+        )
 
 
 def parse_appeal(
     payload: dict[str, Any] | str | bytes, *, now: datetime | None = None, where: str = "appeal"
 ) -> AppealInput:
-    """Validate an appeal as an intake service sends it, naming every bad field."""
+    """Validate an appeal as an intake service sends it, naming every bad field.
+
+    The door also checks what needs a clock: received_at may not be ahead of `now`
+    (the wall clock by default) by more than CLOCK_SKEW.
+    """
     try:
         appeal = (
             AppealInput.model_validate(payload)
@@ -66,23 +131,60 @@ def parse_appeal(
             else AppealInput.model_validate_json(payload)
         )
     except ValidationError as err:
-        raise InvalidAppeal([_describe(e) for e in err.errors()], where) from None
-    now = now or datetime.now(UTC)
-    if appeal.received_at > now + CLOCK_SKEW:
-        raise InvalidAppeal(
-            [f"received_at: {appeal.received_at.isoformat()} is in the future (now {now.isoformat()})"],
-            where,
-        )
+        raise InvalidAppeal([field_problem(e) for e in err.errors(include_url=False)], where) from None
+    problem = received_at_problem(appeal.received_at, now or datetime.now(UTC), ahead=CLOCK_SKEW)
+    if problem:
+        raise InvalidAppeal([problem], where)
     return appeal
 
 
-def _describe(error: Any) -> str:
-    field = ".".join(str(part) for part in error["loc"]) or "(the whole appeal)"
-    return f"{field}: {error['msg']}"
+def revalidated(appeal: AppealInput) -> AppealInput:
+    """`appeal` checked against the model's rules, whoever built it; InvalidAppeal names the fields."""
+    try:
+        return AppealInput.model_validate(appeal.model_dump(warnings=False))
+    except ValidationError as err:
+        raise InvalidAppeal([field_problem(e) for e in err.errors(include_url=False)]) from None
+
+
+async def _existing(client: Client, workflow_id: str) -> AppealInput:
+    handle = client.get_workflow_handle(workflow_id)
+    async with asyncio.timeout(QUERY_TIMEOUT.total_seconds() + 5):
+        state = await handle.query("get_state", result_type=AppealState, rpc_timeout=QUERY_TIMEOUT)
+    return state.appeal  # type: ignore[no-any-return]
+
+
+async def _resubmit(client: Client, appeal: AppealInput) -> Submission:
+    """The id exists: compare the content, and record a different one against a running appeal."""
+    workflow_id = appeal.workflow_id
+    try:
+        existing = await _existing(client, workflow_id)
+    except TimeoutError:
+        return Submission(workflow_id, Outcome.unverified, detail="it did not answer the get_state query in time")
+    except Exception as err:  # any failure to read it: say so, never pretend it was the same
+        return Submission(workflow_id, Outcome.unverified, detail=reason(err) or type(err).__name__)
+    changes = tuple(changed_fields(existing, appeal))
+    if not changes:
+        return Submission(workflow_id, Outcome.already_submitted)
+    handle = client.get_workflow_handle(workflow_id)
+    closed = Submission(workflow_id, Outcome.closed, changes)
+    if (await handle.describe()).status != WorkflowExecutionStatus.RUNNING:
+        return closed
+    try:
+        await handle.signal(RESUBMITTED_SIGNAL, appeal)
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return closed  # it closed in between
+        raise
+    return Submission(workflow_id, Outcome.changes_recorded, changes)
 
 
 async def submit(client: Client, appeal: AppealInput, *, task_queue: str | None = None) -> Submission:
-    """Start the appeal's workflow, or find the one that already exists."""
+    """Start the appeal's workflow; if the id exists, see `Outcome` for what happens.
+
+    The appeal is validated again here (an intake service may have built it with
+    `model_construct`); the clock check stays in `parse_appeal` and in the workflow.
+    """
+    appeal = revalidated(appeal)
     attributes: list[SearchAttributePair[Any]] = [
         SearchAttributePair(sa.APPEAL_STATUS, "registered"),
         SearchAttributePair(sa.APPEAL_CHANNEL, appeal.channel.value),
@@ -91,6 +193,7 @@ async def submit(client: Client, appeal: AppealInput, *, task_queue: str | None 
         attributes.append(SearchAttributePair(sa.APPEAL_CATEGORY, appeal.category))
     if appeal.municipality:
         attributes.append(SearchAttributePair(sa.MUNICIPALITY, appeal.municipality))
+    summary = appeal.summary()  # channel, category, municipality: no personal data
     try:
         await client.start_workflow(
             WORKFLOW_TYPE,
@@ -99,12 +202,32 @@ async def submit(client: Client, appeal: AppealInput, *, task_queue: str | None 
             task_queue=task_queue or Settings().task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             search_attributes=TypedSearchAttributes(attributes),
-            memo={"summary": appeal.summary()},
-            static_summary=appeal.summary(),
+            memo={"summary": summary},
+            static_summary=summary,
         )
     except WorkflowAlreadyStartedError:
-        return Submission(appeal.workflow_id, created=False)
-    return Submission(appeal.workflow_id, created=True)
+        return await _resubmit(client, appeal)
+    return Submission(appeal.workflow_id, Outcome.created)
+
+
+def distinct(appeals: Iterable[tuple[str, AppealInput]], where: str = "batch") -> list[tuple[str, AppealInput]]:
+    """Labelled appeals without exact repeats; two versions of one id refuse the whole lot."""
+    first: dict[str, tuple[str, AppealInput]] = {}
+    kept, problems = [], []
+    for label, appeal in appeals:
+        seen = first.get(appeal.workflow_id)
+        if seen is None:
+            first[appeal.workflow_id] = (label, appeal)
+            kept.append((label, appeal))
+            continue
+        changes = changed_fields(seen[1], appeal)
+        if changes:
+            problems.append(
+                f"{seen[0]} and {label}: two versions of {appeal.workflow_id} (they differ in {', '.join(changes)})"
+            )
+    if problems:
+        raise InvalidAppeal(problems, where)
+    return kept
 
 
 async def submit_many(
@@ -114,7 +237,13 @@ async def submit_many(
     concurrency: int = 32,
     on_done: Callable[[Submission], None] | None = None,
 ) -> list[Submission]:
-    """Submit appeals concurrently, in bounded parallel; results keep the input order."""
+    """Submit appeals concurrently, in bounded parallel; results keep the input order.
+
+    All or nothing on content: two versions of one id raise InvalidAppeal before anything
+    starts. An exact repeat is submitted once and its result given for each position.
+    """
+    given = list(appeals)
+    unique = [a for _, a in distinct((f"item {n}", a) for n, a in enumerate(given, start=1))]
     gate = asyncio.Semaphore(concurrency)
 
     async def one(appeal: AppealInput) -> Submission:
@@ -124,22 +253,27 @@ async def submit_many(
             on_done(submission)
         return submission
 
-    return list(await asyncio.gather(*(one(a) for a in appeals)))
+    done = await asyncio.gather(*(one(a) for a in unique))
+    by_id = {s.workflow_id: s for s in done}
+    return [by_id[a.workflow_id] for a in given]
 
 
 def parse_batch(lines: Iterable[str], *, now: datetime | None = None) -> list[AppealInput]:
-    """Validate a JSON-lines batch whole: if any line is bad, nothing is submitted."""
+    """Validate a JSON-lines batch whole: if any line is bad, nothing is submitted.
+
+    Exact repeats of a line are kept once; two versions of one id refuse the batch.
+    """
     appeals, problems = [], []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            appeals.append(parse_appeal(line, now=now, where=f"line {number}"))
+            appeals.append((f"line {number}", parse_appeal(line, now=now, where=f"line {number}")))
         except InvalidAppeal as err:
             problems += [f"line {number}: {p}" for p in err.problems]
     if problems:
         raise InvalidAppeal(problems, "batch")
-    return appeals
+    return [appeal for _, appeal in distinct(appeals)]
 
 
 def write_schemas(out: Path) -> list[Path]:
@@ -164,12 +298,10 @@ def write_schemas(out: Path) -> list[Path]:
 
 
 def _read(source: str) -> str:
-    if source == "-":
-        return sys.stdin.read()
-    path = Path(source)
-    if not path.exists():
-        raise InvalidAppeal([f"{source}: no such file"], "input")
-    return path.read_text(encoding="utf-8")
+    try:
+        return read_text(source)
+    except ValueError as err:
+        raise InvalidAppeal([str(err)], "input") from None
 
 
 async def _cli(args: argparse.Namespace) -> int:
@@ -181,26 +313,36 @@ async def _cli(args: argparse.Namespace) -> int:
         appeal = parse_appeal(_read(args.file))
         client = await connect(Settings())
         submission = await submit(client, appeal)
-        note = "" if submission.created else "   (already submitted; existing appeal kept)"
-        print(submission.workflow_id + note)
+        if submission.refused:
+            print(f"error: {submission.describe()}", file=sys.stderr)
+            return 2
+        print(submission.describe())
         return 0
     appeals = parse_batch(_read(args.file).splitlines())
     client = await connect(Settings())
-    done = {"new": 0, "existing": 0}
+    counts = dict.fromkeys(Outcome, 0)
 
     def progress(submission: Submission) -> None:
-        done["new" if submission.created else "existing"] += 1
-        count = done["new"] + done["existing"]
+        counts[submission.outcome] += 1
+        count = sum(counts.values())
         if count % max(1, len(appeals) // 20) == 0 or count == len(appeals):
             print(f"  {count}/{len(appeals)} submitted", file=sys.stderr, flush=True)
 
-    await submit_many(client, appeals, on_done=progress)
-    print(f"{done['new']} new, {done['existing']} already existed")
+    done = await submit_many(client, appeals, on_done=progress)
+    print(
+        f"{counts[Outcome.created]} new, {counts[Outcome.already_submitted]} already existed, "
+        f"{counts[Outcome.changes_recorded]} existed with different content (recorded for an operator), "
+        f"{counts[Outcome.closed] + counts[Outcome.unverified]} not recorded"
+    )
+    refused = [s.describe() for s in done if s.refused]
+    if refused:
+        print(f"error: {len(refused)} not recorded: {join(refused, 5)}", file=sys.stderr)
+        return 2
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="starter.py", description=__doc__.split("\n")[0])
+    parser = OneLineParser(prog="starter.py", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     one = commands.add_parser("submit", help="submit one appeal from a JSON file or stdin")
     one.add_argument("file", nargs="?", default="-", help="JSON file, or - for stdin")
@@ -210,12 +352,24 @@ def main(argv: list[str] | None = None) -> int:
     schema.add_argument("--out", default="schema")
     args = parser.parse_args(argv)
     try:
+        check_arguments(vars(args))
         return asyncio.run(_cli(args))
-    except InvalidAppeal as err:
-        print(err, file=sys.stderr)
+    except (InvalidAppeal, ValueError) as err:
+        print(f"error: {one_line(str(err))}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the output went into `head` or a pager that closed: not an error
+        return 0
     except ConnectionError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {one_line(str(err))}", file=sys.stderr)
+        return 1
+    except OSError as err:  # e.g. the schema directory cannot be written
+        print(f"error: {printable(str(err))}", file=sys.stderr)
+        return 2
+    except RPCError as err:
+        print(f"error: Temporal refused the request: {printable(err.message)}", file=sys.stderr)
+        return 1
+    except Exception as err:  # never a traceback for the user; APPEALS_DEBUG=1 shows it
+        print(unexpected(err), file=sys.stderr)
         return 1
 
 

@@ -25,7 +25,7 @@ async def main() -> None:
     if not settings.database_url:
         sys.exit("worker.py needs APPEALS_DATABASE_URL (or run `python3 dev.py up`)")
     stop = stop_on_signals()
-    rt = metrics.runtime(settings.metrics_port)
+    rt = metrics.runtime(settings.metrics_port, settings.metrics_host)
     client = await connect(settings, runtime=rt)
     await serve(client, settings.database_url, settings, stop, rt)
 

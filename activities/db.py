@@ -34,8 +34,13 @@ async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asy
 
 def _migrations() -> list[tuple[int, str, str]]:
     found = []
+    names: dict[int, str] = {}
     for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
         number = int(path.name.split("_", 1)[0])
+        if number in names:
+            # Two files with one number: the second would be skipped silently on a database that has the first.
+            raise RuntimeError(f"migrations {names[number]} and {path.name} share the number {number}; renumber one")
+        names[number] = path.name
         found.append((number, path.name, path.read_text(encoding="utf-8")))
     return found
 

@@ -4,6 +4,9 @@ The row is inserted first (idempotent), then locked while the adapter sends, so 
 attempts of the same activity (a retry racing a slow worker) cannot both send. Each
 attempt and its error are kept on the row. A crash between sending and marking can
 repeat a delivery; receivers drop the repeat by the idempotency key.
+
+The error kept on the row and raised to Temporal is a short reason ("HTTP 500
+Internal Server Error", "connection refused", "timeout"): no URL, no response body.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from dataclasses import dataclass
 import asyncpg
 from temporalio.exceptions import ApplicationError
 
-from activities.notifiers import PermanentDeliveryError
+from activities.notifiers import DeliveryError, PermanentDeliveryError, TransientDeliveryError, describe_failure
 
 
 @dataclass(frozen=True)
@@ -59,12 +62,15 @@ async def deliver_once(
                 return False
             try:
                 await send()
-            except Exception as err:
+            except DeliveryError as err:
                 failure = err
-            error = str(failure)[:500] if failure else None
+            except Exception as err:
+                # An adapter's own exception may quote anything; keep only what kind it was.
+                failure = TransientDeliveryError(describe_failure(err))
+            error = str(failure)[:200] if failure else None
             await conn.execute(ledger.mark_sql(), *key, failure is None, error)
     if isinstance(failure, PermanentDeliveryError):
-        raise ApplicationError(str(failure), type="PermanentDeliveryError", non_retryable=True) from failure
+        raise ApplicationError(str(failure), type="PermanentDeliveryError", non_retryable=True) from None
     if failure is not None:
-        raise failure  # Temporal retries the activity by its retry policy.
+        raise failure from None  # Temporal retries the activity by its retry policy.
     return True

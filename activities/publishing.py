@@ -3,7 +3,8 @@
 One interface for every channel — a reply in the source social network, the website,
 e-mail or the ПОС callback. `record` (the default) keeps the reply in the
 `publications` table for the channel integrations to pick up; `webhook` POSTs it,
-signed, to APPEALS_PUBLISH_WEBHOOK_URL.
+signed with its own secret and key id (APPEALS_PUBLISH_WEBHOOK_SECRET,
+APPEALS_PUBLISH_WEBHOOK_KEY_ID), to APPEALS_PUBLISH_WEBHOOK_URL.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import asyncpg
 from temporalio import activity
 
 from activities.delivery import Ledger, deliver_once
-from activities.notifiers import SignedWebhook
+from activities.notifiers import SignedWebhook, check_key_id
 from appeals.records import Publication
 from stack.settings import Settings
 
@@ -45,8 +46,8 @@ class RecordingPublisher:
 class WebhookPublisher:
     name = "webhook"
 
-    def __init__(self, url: str, secret: str) -> None:
-        self._webhook = SignedWebhook(url, secret)
+    def __init__(self, url: str, key_id: str, secret: str, timeout: float = 10.0) -> None:
+        self._webhook = SignedWebhook(url, key_id, secret, timeout)
 
     async def publish(self, publication: Publication) -> None:
         await self._webhook.post(publication.idempotency_key, publication.model_dump(mode="json"))
@@ -56,9 +57,16 @@ def from_settings(settings: Settings) -> Publisher:
     if settings.publisher == "record":
         return RecordingPublisher()
     if settings.publisher == "webhook":
-        if not settings.publish_webhook_url or not settings.webhook_secret:
-            raise SystemExit("APPEALS_PUBLISHER=webhook needs APPEALS_PUBLISH_WEBHOOK_URL and APPEALS_WEBHOOK_SECRET")
-        return WebhookPublisher(settings.publish_webhook_url, settings.webhook_secret)
+        secret = settings.publish_webhook_secret
+        if not settings.publish_webhook_url or not secret:
+            raise SystemExit(
+                "APPEALS_PUBLISHER=webhook needs APPEALS_PUBLISH_WEBHOOK_URL and APPEALS_PUBLISH_WEBHOOK_SECRET"
+                " (a secret of its own: the notification webhook's is not shared)"
+            )
+        if secret == settings.webhook_secret:
+            raise SystemExit("APPEALS_PUBLISH_WEBHOOK_SECRET must differ from APPEALS_WEBHOOK_SECRET: one per webhook")
+        check_key_id("APPEALS_PUBLISH_WEBHOOK_KEY_ID", settings.publish_webhook_key_id)
+        return WebhookPublisher(settings.publish_webhook_url, settings.publish_webhook_key_id, secret)
     raise SystemExit(f"APPEALS_PUBLISHER={settings.publisher!r}: choose 'record' or 'webhook'")
 
 

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 from pydantic import ConfigDict, Field, computed_field
 
-from appeals.models import Attachment, Model, NonEmpty, Reason
+from appeals.models import AppealWorkflowId, Attachment, Model, NonEmpty, Reason, Text
+from appeals.safety import SaneDate
 
 INCIDENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"
+IncidentId = Annotated[str, Field(pattern=INCIDENT_ID_PATTERN)]
 
 
 class OpenIncident(Model):
-    incident_id: str = Field(pattern=INCIDENT_ID_PATTERN)
+    incident_id: IncidentId
     title: NonEmpty
     category: NonEmpty
     address: NonEmpty
     municipality: NonEmpty | None = None
     opened_by: NonEmpty
-    committed_date: date | None = Field(None, description="When the problem will be solved")
+    committed_date: SaneDate | None = Field(None, description="When the problem will be solved")
     reason: Reason | None = Field(None, description="Why it takes until committed_date")
 
     @property
@@ -28,30 +31,30 @@ class OpenIncident(Model):
 
 class LinkAppeal(Model):
     by: NonEmpty
-    workflow_id: str = Field(pattern=r"^appeal-")
+    workflow_id: AppealWorkflowId
 
 
 class IncidentAnswer(Model):
     """One answer for every linked appeal; each is published on its own channel."""
 
     by: NonEmpty
-    text: str = Field(min_length=1, max_length=20_000)
+    text: Text
     attachments: list[Attachment] = Field(default_factory=list, max_length=50)
 
 
 class JoinIncident(Model):
     """Signal to an appeal: you are part of this incident (and follow its commitment)."""
 
-    incident_id: str
-    title: str
-    committed_date: date | None = None
-    reason: str | None = None
+    incident_id: IncidentId
+    title: NonEmpty
+    committed_date: SaneDate | None = None
+    reason: Reason | None = None
 
 
 class IncidentAnswered(Model):
     """Signal to a linked appeal: the incident's answer, to be moderated and published."""
 
-    incident_id: str
+    incident_id: IncidentId
     answer: IncidentAnswer
 
 

@@ -3,17 +3,37 @@
 These pydantic v2 models are the engine's public contract: `starter.py schema`
 exports them as JSON Schema for intake services written in other languages.
 Validators here must not depend on the current time: workflows re-validate
-these models on every replay.
+these models on every replay. Every string is storable (no NUL, control characters or
+lone surrogates) and every required text has visible content; the rules live in
+`appeals.safety`. The check that needs a clock is `received_at_problem(received_at, now)`.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from appeals.safety import (
+    NO_CONTROL,
+    STORABLE,
+    SaneDate,
+    SaneInstant,
+    SchemaPattern,
+    Url,
+    has_visible,
+    pattern_checked,
+    visible,
+)
+from appeals.safety import RECEIVED_AT_MAX_AHEAD as RECEIVED_AT_MAX_AHEAD
+from appeals.safety import Line as Line
+from appeals.safety import Note as Note
+from appeals.safety import Reason as Reason
+from appeals.safety import Text as Text
+from appeals.safety import received_at_problem as received_at_problem
 
 WORKFLOW_ID_PREFIX = "appeal"
 EXTERNAL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,199}$"
@@ -30,6 +50,21 @@ class Channel(StrEnum):
     email = "email"
     phone = "phone"
     written = "written"
+
+
+APPEAL_WORKFLOW_ID_PATTERN = (
+    f"^{WORKFLOW_ID_PREFIX}-(?:{'|'.join(c.value for c in Channel)})-{EXTERNAL_ID_PATTERN.removeprefix('^')}"
+)
+AppealWorkflowId = Annotated[
+    str,
+    STORABLE,
+    pattern_checked(
+        APPEAL_WORKFLOW_ID_PATTERN,
+        "must be an appeal's workflow id, appeal-<channel>-<external id>, e.g. appeal-vk-wall-123",
+    ),
+    SchemaPattern(APPEAL_WORKFLOW_ID_PATTERN),
+    Field(description="Workflow id of an appeal: appeal-<channel>-<external id>"),
+]
 
 
 class Priority(StrEnum):
@@ -67,7 +102,7 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-NonEmpty = Annotated[str, Field(min_length=1, max_length=500)]
+NonEmpty = Line  # the name the models have always used for a required short text
 
 
 class Author(Model):
@@ -90,9 +125,9 @@ class Coordinates(Model):
 
 
 class Attachment(Model):
-    url: Annotated[str, Field(min_length=1, max_length=2000)]
-    kind: Annotated[str, Field(max_length=50)] = "file"
-    name: Annotated[str, Field(max_length=300)] | None = None
+    url: Url
+    kind: Annotated[str, Field(min_length=1, max_length=50), STORABLE, visible(), NO_CONTROL] = "file"
+    name: Annotated[str, Field(max_length=300), STORABLE, NO_CONTROL] | None = None
 
 
 class AppealInput(Model):
@@ -104,9 +139,11 @@ class AppealInput(Model):
         description="The appeal's id in its source (post id, ticket number); "
         "letters, digits and ._:@/- only, at most 200 characters",
     )
-    text: str = Field(min_length=1, max_length=20_000)
+    text: Text
     author: Author
-    received_at: AwareDatetime = Field(description="When the source received it, with offset")
+    received_at: SaneInstant = Field(
+        description="When the source received it, with offset; from 2000 on, and not in the future"
+    )
     category: NonEmpty | None = None
     municipality: NonEmpty | None = None
     address: NonEmpty | None = None
@@ -118,11 +155,29 @@ class AppealInput(Model):
     def workflow_id(self) -> str:
         return appeal_workflow_id(self.channel, self.external_id)
 
-    def summary(self, words: int = 8) -> str:
-        """A one-line human summary for the memo and the UI."""
-        first = " ".join(self.text.split()[:words])
+    def summary(self) -> str:
+        """A one-line summary for the memo and the UI, free of personal data: no text, no author."""
         where = " / ".join(p for p in (self.category, self.municipality) if p) or "no category"
-        return f"[{self.channel}] {where}: {first}"
+        return f"[{self.channel}] {where}"
+
+
+def changed_fields(old: BaseModel, new: BaseModel, prefix: str = "") -> list[str]:
+    """The dotted names of the fields that differ, e.g. `["text", "author.contact"]`.
+
+    Instants compare as instants (the same moment with another offset is no change);
+    a list that differs is named as a whole.
+    """
+    if type(old) is not type(new):
+        return [prefix or "(the whole value)"]
+    found: list[str] = []
+    for name in type(old).model_fields:
+        before, after = getattr(old, name), getattr(new, name)
+        path = f"{prefix}.{name}" if prefix else name
+        if isinstance(before, BaseModel) and isinstance(after, BaseModel):
+            found += changed_fields(before, after, path)
+        elif before != after:
+            found.append(path)
+    return found
 
 
 def appeal_workflow_id(channel: Channel | str, external_id: str) -> str:
@@ -146,7 +201,7 @@ class Acknowledge(Model):
     """An official takes the appeal into work: the citizen's first reaction."""
 
     by: NonEmpty = Field(description="Who acknowledges: the official's login or id")
-    note: Annotated[str, Field(max_length=2000)] | None = None
+    note: Note | None = None
 
 
 class SubmitAnswer(Model):
@@ -154,23 +209,23 @@ class SubmitAnswer(Model):
 
     by: NonEmpty
     # minLength is for other languages' schema checks; here the validator says it in words.
-    text: str = Field(max_length=20_000, json_schema_extra={"minLength": 1})
+    text: Annotated[str, STORABLE, NO_CONTROL] = Field(max_length=20_000, json_schema_extra={"minLength": 1})
     attachments: list[Attachment] = Field(default_factory=list, max_length=50)
     kind: AnswerKind = AnswerKind.substantive
-    responsible: Annotated[str, Field(max_length=500)] | None = Field(
+    responsible: Annotated[str, Field(max_length=500), STORABLE, NO_CONTROL] | None = Field(
         None, description="For kind=not_competent: the body that is responsible"
     )
 
     @field_validator("text")
     @classmethod
     def _not_empty(cls, text: str) -> str:
-        if not text:
+        if not has_visible(text):
             raise ValueError("the answer is empty: write what was done and when")
         return text
 
     @model_validator(mode="after")
     def _names_who_is_responsible(self) -> SubmitAnswer:
-        if self.kind == AnswerKind.not_competent and not self.responsible:
+        if self.kind == AnswerKind.not_competent and not has_visible(self.responsible):
             raise ValueError("responsible: a 'not our competence' answer must name who is responsible")
         return self
 
@@ -179,10 +234,7 @@ class InterimAnswer(Model):
     """A first answer; the final answer is then due within the policy's `final_after_interim`."""
 
     by: NonEmpty
-    text: str = Field(min_length=1, max_length=20_000)
-
-
-Reason = Annotated[str, Field(min_length=10, max_length=2000, description="At least 10 characters")]
+    text: Text
 
 
 class DeclareWhiteSpot(Model):
@@ -190,12 +242,12 @@ class DeclareWhiteSpot(Model):
 
     by: NonEmpty
     reason: Reason = Field(description="Why it cannot be solved in time, e.g. the legal gap")
-    committed_date: date = Field(description="The real date by which it will be solved (local)")
+    committed_date: SaneDate = Field(description="The real date by which it will be solved (local)")
 
 
 class MoveCommitment(Model):
     by: NonEmpty
-    new_date: date
+    new_date: SaneDate
     reason: Reason
 
 
@@ -216,7 +268,7 @@ class PauseClocks(Model):
 
 class ResumeClocks(Model):
     by: NonEmpty
-    note: Annotated[str, Field(max_length=2000)] | None = None
+    note: Note | None = None
 
 
 class Refute(Model):
@@ -231,7 +283,7 @@ class Rate(Model):
 
     by: NonEmpty
     score: int = Field(ge=1, le=5, description="1 (not solved at all) to 5 (fully solved)")
-    comment: Annotated[str, Field(max_length=2000)] | None = None
+    comment: Note | None = None
 
     @property
     def satisfied(self) -> bool:
@@ -271,7 +323,9 @@ class Moderate(Model):
 
     by: NonEmpty
     accept: bool
-    reasons: list[Annotated[str, Field(min_length=3, max_length=500)]] = Field(default_factory=list)
+    reasons: list[Annotated[str, Field(min_length=3, max_length=500), STORABLE, visible(3), NO_CONTROL]] = Field(
+        default_factory=list, max_length=50
+    )
 
     @model_validator(mode="after")
     def _rejection_says_why(self) -> Moderate:
@@ -290,7 +344,7 @@ class AskCitizen(Model):
 class CitizenReply(Model):
     """The citizen's reply, sent by the intake service as a signal."""
 
-    text: str = Field(min_length=1, max_length=20_000)
+    text: Text
 
 
 class MarkNotAppeal(Model):
@@ -302,7 +356,7 @@ class MarkNotAppeal(Model):
 
 class MarkDuplicate(Model):
     by: NonEmpty
-    original: str = Field(pattern=r"^appeal-", description="Workflow id of the original appeal")
+    original: AppealWorkflowId = Field(description="Workflow id of the original appeal")
 
 
 class ActionReceipt(Model):

@@ -1,19 +1,37 @@
-"""The one place that builds a Temporal client, so every client and worker agree on
-the data converter (pydantic JSON today, plus an encrypting codec later)."""
+"""The one place that builds a Temporal client, so every client and worker agree on the data
+converter: pydantic JSON, encrypted by the payload codec (stack/codec.py), with failure messages
+and stack traces moved into an encrypted payload too."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.runtime import Runtime
 from temporalio.service import TLSConfig
 
+from stack.codec import CodecKeyError, EncryptionCodec, keyring_from
 from stack.settings import Settings
 
-DATA_CONVERTER = pydantic_data_converter
 DEFAULT_ADDRESS = "localhost:7233"
+
+
+def data_converter(settings: Settings | None = None) -> DataConverter:
+    """The encrypting converter. Keys are read on first use: from `settings`, or from the
+    environment at that moment when None."""
+    codec = EncryptionCodec(lambda: keyring_from(settings or Settings()))
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=codec,
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
+
+
+# For workers, environments and replayers built outside `connect`: the environment's keys.
+DATA_CONVERTER = data_converter()
 
 
 def _tls(settings: Settings) -> TLSConfig | bool:
@@ -32,11 +50,18 @@ def _tls(settings: Settings) -> TLSConfig | bool:
 
 async def connect(settings: Settings, address: str | None = None, *, runtime: Runtime | None = None) -> Client:
     target = address or settings.temporal_address or DEFAULT_ADDRESS
+    converter = data_converter(settings)
+    codec = converter.payload_codec
+    assert isinstance(codec, EncryptionCodec)
+    try:
+        codec.keyring  # noqa: B018 (load the keys now: a missing key is a one-line error, not a failed task)
+    except CodecKeyError as err:
+        raise ConnectionError(str(err)) from None
     try:
         return await Client.connect(
             target,
             namespace=settings.namespace,
-            data_converter=DATA_CONVERTER,
+            data_converter=converter,
             tls=_tls(settings),
             api_key=settings.temporal_api_key,
             runtime=runtime,

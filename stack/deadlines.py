@@ -6,7 +6,7 @@ is the deadline an appeal started at that instant would get.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from activities.planning import CALENDAR_FILE, SLA_FILE, load
@@ -16,6 +16,15 @@ from appeals.sla import PolicySet
 from appeals.working_calendar import CalendarConfig, Explanation, WorkingCalendar
 
 CLOCKS = ("acknowledge", "answer", "final_after_interim", "redirect", "rework", "feedback_window")
+LONGEST = timedelta(days=3660)  # ten years: no SLA clock is longer, and the calendar stays fast
+_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+def check_duration(duration: Duration) -> Duration:
+    """Refuse a duration no clock can have (a typo such as 99999999 days), before any arithmetic."""
+    if duration.amount * _SECONDS.get(duration.scale, 86400) > LONGEST.total_seconds():
+        raise ValueError(f"{duration} is too long: at most {LONGEST.days} days")
+    return duration
 
 
 def duration_of(config_dir: Path, policy: str, clock: str) -> Duration:
@@ -36,8 +45,12 @@ def calendar_for(config_dir: Path, municipality: str | None) -> WorkingCalendar:
 
 def explain(config_dir: Path, start: datetime, duration: Duration, municipality: str | None) -> Explanation:
     calendar = calendar_for(config_dir, municipality)
-    kind, amount = clocks.allowance(calendar, start, duration)
-    explanation = calendar.explain(start, amount, working=kind == "working")
+    check_duration(duration)
+    try:
+        kind, amount = clocks.allowance(calendar, start, duration)
+        explanation = calendar.explain(start, amount, working=kind == "working")
+    except OverflowError:
+        raise ValueError(f"{duration} from {start.isoformat()} ends beyond the dates a calendar can hold") from None
     if duration.whole_working_days is not None:
         explanation.reasons.insert(
             0,

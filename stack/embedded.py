@@ -47,9 +47,12 @@ class EmbeddedPostgres:
 
 
 class DevServer:
-    """`temporal server start-dev` as a child process, data in a SQLite file."""
+    """`temporal server start-dev` as a child process, data in a SQLite file. With a
+    `codec_endpoint`, the Web UI decodes payloads through that codec server."""
 
-    def __init__(self, db_file: Path, *, port: int, ui_port: int, namespace: str = "default"):
+    def __init__(
+        self, db_file: Path, *, port: int, ui_port: int, namespace: str = "default", codec_endpoint: str | None = None
+    ):
         self.address = f"127.0.0.1:{port}"
         self.ui_url = f"http://localhost:{ui_port}"
         db_file.parent.mkdir(parents=True, exist_ok=True)
@@ -71,6 +74,8 @@ class DevServer:
             "--log-level",
             "warn",
         ]
+        if codec_endpoint:
+            self._args += ["--ui-codec-endpoint", codec_endpoint]
         self._process: subprocess.Popen[bytes] | None = None
 
     async def start(self, timeout: float = 60.0) -> None:

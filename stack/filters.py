@@ -15,7 +15,15 @@ def _instant(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _literal(value: str, name: str) -> str:
+    """`value` as a visibility-query string literal; quotes and control characters would break out of it."""
+    if any(c in '"\\' or not c.isprintable() for c in value):
+        raise ValueError(f"{name}: quotes, backslashes and control characters cannot go into a list filter")
+    return value
+
+
 def filters(now: datetime, calendar: WorkingCalendar, executor: str = "perm-roads@gorodperm.ru") -> dict[str, str]:
+    executor = _literal(executor, "--executor")
     next_working_hour = calendar.add_working_time(now, timedelta(hours=1))
     return {
         "overdue now": f'{OPEN} AND (AckDeadline < "{_instant(now)}" AND AppealStatus = "awaiting_acknowledgment" '

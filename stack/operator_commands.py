@@ -11,15 +11,15 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from temporalio.client import Client, WorkflowQueryFailedError, WorkflowUpdateFailedError
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from appeals.incidents import IncidentState, LinkAppeal, OpenIncident
-from appeals.models import ACTIONS, ActionReceipt
+from appeals.models import ACTIONS, ActionReceipt, Model
 from appeals.state import AppealState, ClockView
-from stack.errors import reason
+from stack.errors import describe, reason
 from stack.settings import INCIDENT_WORKFLOW_TYPE, Settings
 from stack.text_table import text_table
 
@@ -94,14 +94,19 @@ async def show(client: Client, workflow_id: str) -> tuple[AppealState, list[Cloc
     return state, sla, "\n".join(head) + "\n\nSLA timeline\n" + clocks + "\n\nEvents\n" + timeline
 
 
-async def act(client: Client, workflow_id: str, action: str, payload: dict[str, Any]) -> ActionReceipt:
+def validate_action(action: str, payload: dict[str, Any]) -> Model:
+    """The action's model, or a one-line CommandError naming each bad field."""
     model = ACTIONS.get(action)
     if model is None:
         raise CommandError(f"unknown action {action!r}; choose one of {', '.join(ACTIONS)}")
     try:
-        validated = model.model_validate(payload)
-    except ValueError as err:
-        raise CommandError(f"{action}: {err}") from None
+        return model.model_validate(payload)
+    except ValidationError as err:
+        raise CommandError(f"{action}: {describe(err)}") from None
+
+
+async def act(client: Client, workflow_id: str, action: str, payload: dict[str, Any]) -> ActionReceipt:
+    validated = validate_action(action, payload)
     handle = client.get_workflow_handle(workflow_id)
     try:
         return await handle.execute_update(action, validated, result_type=ActionReceipt)

@@ -31,6 +31,7 @@ import html
 import io
 import json
 import math
+import re
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -536,6 +537,23 @@ def _csv_num(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}"
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def csv_cell(value: object) -> object:
+    """A cell a spreadsheet will not run: text starting with = + - @, a tab or CR gets a leading quote.
+
+    Numbers stay numbers (a negative one is not a formula); only text can come from outside.
+    A CR becomes a line feed, which the writer quotes (a bare CR it would not).
+    """
+    if not isinstance(value, str):
+        return value
+    if value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
+        value = "'" + value
+    return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def render_csv(report: Report) -> str:
     """The per-executor and per-municipality rows (and the total), with a header."""
     buffer = io.StringIO()
@@ -545,33 +563,32 @@ def render_csv(report: Report) -> str:
     groups += [("municipality", r) for r in report.by_municipality]
     groups.append(("total", report.total))
     for group, row in groups:
-        writer.writerow(
-            [
-                group,
-                row.name,
-                row.appeals,
-                row.acknowledged,
-                row.acknowledged_on_time,
-                _csv_num(row.ack_on_time_pct),
-                row.answers,
-                row.answers_on_time,
-                _csv_num(row.answer_on_time_pct),
-                row.breaches,
-                *(row.escalations_by_level.get(level, 0) for level in report.levels),
-                _csv_num(row.reaction.median_hours),
-                _csv_num(row.reaction.p90_hours),
-                _csv_num(row.answer_time.median_hours),
-                _csv_num(row.answer_time.p90_hours),
-                row.formal_returned,
-                row.returned_by_check,
-                row.returned_by_moderator,
-                row.refutations,
-                row.repeats,
-                row.commitments_made,
-                row.commitments_kept,
-                row.commitments_missed,
-            ]
-        )
+        cells = [
+            group,
+            row.name,
+            row.appeals,
+            row.acknowledged,
+            row.acknowledged_on_time,
+            _csv_num(row.ack_on_time_pct),
+            row.answers,
+            row.answers_on_time,
+            _csv_num(row.answer_on_time_pct),
+            row.breaches,
+            *(row.escalations_by_level.get(level, 0) for level in report.levels),
+            _csv_num(row.reaction.median_hours),
+            _csv_num(row.reaction.p90_hours),
+            _csv_num(row.answer_time.median_hours),
+            _csv_num(row.answer_time.p90_hours),
+            row.formal_returned,
+            row.returned_by_check,
+            row.returned_by_moderator,
+            row.refutations,
+            row.repeats,
+            row.commitments_made,
+            row.commitments_kept,
+            row.commitments_missed,
+        ]
+        writer.writerow([csv_cell(cell) for cell in cells])
     return buffer.getvalue()
 
 

@@ -24,6 +24,11 @@ def _int(name: str, default: int) -> int:
         raise SystemExit(f"{name}={raw!r} is not a whole number; fix or unset it") from None
 
 
+def _path(name: str) -> Path | None:
+    raw = _env(name)
+    return Path(raw).expanduser() if raw else None
+
+
 @dataclass(frozen=True)
 class Settings:
     # Temporal. Unset TEMPORAL_ADDRESS means "run the embedded dev server".
@@ -54,6 +59,33 @@ class Settings:
     log_level: str = field(default_factory=lambda: _env("APPEALS_LOG_LEVEL", "INFO") or "INFO")
     # Prometheus metrics endpoint of the worker; unset: no endpoint.
     metrics_port: int | None = field(default_factory=lambda: _int("APPEALS_METRICS_PORT", 0) or None)
+    # --- Webhook signing, metrics binding and retention (README: "Security and personal data").
+    # Each webhook has its own secret and key id; nothing falls back to another's secret.
+    webhook_key_id: str = field(default_factory=lambda: _env("APPEALS_WEBHOOK_KEY_ID", "k1") or "k1")
+    publish_webhook_secret: str | None = field(
+        default_factory=lambda: _env("APPEALS_PUBLISH_WEBHOOK_SECRET"), repr=False
+    )
+    publish_webhook_key_id: str = field(default_factory=lambda: _env("APPEALS_PUBLISH_WEBHOOK_KEY_ID", "k1") or "k1")
+    # The Prometheus endpoint listens on this interface only; 0.0.0.0 must be asked for.
+    metrics_host: str = field(default_factory=lambda: _env("APPEALS_METRICS_HOST", "127.0.0.1") or "127.0.0.1")
+    # Personal data of appeals closed more than this many days ago is erased (152-ФЗ).
+    retention_days: int = field(default_factory=lambda: _int("APPEALS_RETENTION_DAYS", 1825))
+    retention_every_hours: int = field(default_factory=lambda: _int("APPEALS_RETENTION_EVERY_HOURS", 24))
+    retention_batch: int = field(default_factory=lambda: _int("APPEALS_RETENTION_BATCH", 200))
+    # --- end of webhook signing, metrics binding and retention.
+    # --- Payload encryption and the codec server (README: "Payload encryption and the codec server").
+    # AES-256-GCM keys "kid:base64" (newest first; the newest encrypts), inline or in a file.
+    # Unset: the key file `dev.py up` generates in the data directory (`<data_dir>/codec-keys`).
+    codec_keys: str | None = field(default_factory=lambda: _env("APPEALS_CODEC_KEYS"), repr=False)
+    codec_keys_file: Path | None = field(default_factory=lambda: _path("APPEALS_CODEC_KEYS_FILE"))
+    # Codec-server credentials "name:token", inline or in a file; unset: `<data_dir>/codec-tokens`.
+    codec_tokens: str | None = field(default_factory=lambda: _env("APPEALS_CODEC_TOKENS"), repr=False)
+    codec_tokens_file: Path | None = field(default_factory=lambda: _path("APPEALS_CODEC_TOKENS_FILE"))
+    codec_host: str = field(default_factory=lambda: _env("APPEALS_CODEC_HOST", "127.0.0.1") or "127.0.0.1")
+    codec_port: int = field(default_factory=lambda: _int("APPEALS_CODEC_PORT", 8081))
+    # Browser origins (the Temporal UI) allowed to call the codec server; unset: http://localhost:<ui_port>.
+    codec_cors_origins: str | None = field(default_factory=lambda: _env("APPEALS_CODEC_CORS_ORIGINS"))
+    # --- end of payload encryption and the codec server.
 
     @property
     def tls(self) -> bool:

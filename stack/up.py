@@ -1,17 +1,23 @@
 """`python3 dev.py up`: the whole engine on one machine, no Docker.
 
 PostgreSQL (unless APPEALS_DATABASE_URL is set), the Temporal dev server with its
-Web UI (unless TEMPORAL_ADDRESS is set), migrations, search attributes and the
-worker. Ctrl-C stops everything; the next start resumes the appeals in flight.
+Web UI (unless TEMPORAL_ADDRESS is set), the codec server the UI decodes payloads
+through, migrations, search attributes and the worker. Ctrl-C stops everything;
+the next start resumes the appeals in flight.
+
+On the first run it generates the payload encryption key and the codec server's
+credential in the data directory (mode 0600), unless they are configured.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit, urlunsplit
 
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
@@ -21,8 +27,9 @@ from temporalio.client import Client
 from activities.db import create_pool
 from activities.planning import CALENDAR_FILE, load
 from appeals.working_calendar import CalendarConfig
-from stack import demo, logs, metrics, reports
-from stack.client import connect
+from stack import codec_server, demo, logs, metrics, reports
+from stack.client import connect, data_converter
+from stack.codec import EncryptionCodec, ensure_keys_file
 from stack.demo import prepare_config
 from stack.embedded import DevServer, EmbeddedPostgres
 from stack.process import exit_now
@@ -43,14 +50,25 @@ async def main(demo: bool = False) -> None:
         config_dir = prepare_config(data_dir / "config", [datetime.now(UTC).year, datetime.now(UTC).year + 1])
         settings = replace(settings, data_dir=data_dir, config_dir=config_dir)
     logs.configure(settings.log_level)
+    keys_from, generated = ensure_keys_file(settings)
+    if generated:
+        say(f"· generated the payload encryption key in {keys_from} (keep it: without it the data is unreadable)")
+    tokens_from = codec_server.ensure_tokens_file(settings) or "APPEALS_CODEC_TOKENS"
     stop = stop_on_signals()
-    with contextlib.ExitStack() as cleanup:
+    async with contextlib.AsyncExitStack() as cleanup:
         database_url = settings.database_url
         if database_url is None:
             say(f"· starting PostgreSQL in {settings.data_dir / 'postgres'} …")
             postgres = EmbeddedPostgres(settings.data_dir / "postgres")
             cleanup.callback(postgres.stop)
             database_url = await postgres.ensure_database()
+        codec = data_converter(settings).payload_codec
+        assert isinstance(codec, EncryptionCodec)
+        codec_url = f"http://localhost:{settings.codec_port}"
+        app = codec_server.build_app(
+            codec, codec_server.credentials_from(settings), codec_server.cors_origins(settings)
+        )
+        cleanup.push_async_callback((await codec_server.start(app, settings.codec_host, settings.codec_port)).cleanup)
         address = settings.temporal_address
         ui_url = None
         if address is None:
@@ -60,6 +78,7 @@ async def main(demo: bool = False) -> None:
                 port=settings.dev_server_port,
                 ui_port=settings.ui_port,
                 namespace=settings.namespace,
+                codec_endpoint=codec_url,
             )
             cleanup.callback(server.stop)
             await server.start()
@@ -74,12 +93,17 @@ async def main(demo: bool = False) -> None:
                 break
             await asyncio.sleep(0.2)
         if not worker.done():
+            inline = tokens_from == "APPEALS_CODEC_TOKENS"
+            token = '"Bearer <token>"' if inline else f'"Bearer $(cut -d: -f2- {tokens_from})"'
             say(
                 f"\n{READY}.\n"
                 f"  Temporal UI:  {ui_url or '(your cluster UI)'}/namespaces/{settings.namespace}"
                 "/workflows\n"
                 f"  Temporal:     {address}   task queue: {settings.task_queue}\n"
-                f"  Database:     {database_url}\n"
+                f"  Codec server: {codec_url}   payloads encrypted with key {codec.keyring.current} ({keys_from})\n"
+                f"  Credential:   in {tokens_from}; sign the UI in at {codec_url}/login\n"
+                f"  Decode (CLI): temporal workflow show -w <id> --codec-endpoint {codec_url} --codec-auth {token}\n"
+                f"  Database:     {masked(database_url)}\n"
                 f"  Submit:       .venv/bin/python starter.py submit examples/appeal.json\n"
                 f'  Filter in the UI, e.g.:  AppealStatus="awaiting_acknowledgment"\n'
                 "  Stop:         Ctrl-C\n"
@@ -105,6 +129,17 @@ async def _play_demo(client: Client, settings: Settings, database_url: str, ui_u
     path = settings.data_dir / "demo-report.html"
     path.write_text(reports.render_html(report), encoding="utf-8")
     say(f"· demo: {len(ids)} appeals played; SLA report: {path}\n  In the UI: {ui_url}  (try SlaBreached=true)")
+
+
+def masked(url: str) -> str:
+    """A database URL fit to print: the password, in the userinfo or as a parameter, is ***."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if parts.password is not None:
+        userinfo, _, host = netloc.rpartition("@")
+        netloc = f"{userinfo.partition(':')[0]}:***@{host}"
+    query = re.sub(r"(?i)(^|&)(password=)[^&]*", r"\1\2***", parts.query)
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 async def _polling(client: Client, task_queue: str) -> bool:

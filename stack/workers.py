@@ -20,11 +20,14 @@ from activities.incidents import IncidentActivities
 from activities.notifications import NotificationActivities
 from activities.planning import PlanningActivities
 from activities.publishing import PublishingActivities
+from activities.retention import RetentionActivities
 from activities.storage import StorageActivities
 from stack import intake_watch, logs, metrics, search_attributes
+from stack.retention_schedule import ensure_retention_schedule
 from stack.settings import Settings
 from workflows.appeal import AppealWorkflow
 from workflows.incident import IncidentWorkflow
+from workflows.retention import RetentionWorkflow
 
 log = logs.get(__name__)
 
@@ -38,10 +41,11 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings, *, task
     notifications = NotificationActivities(pool, notifiers.from_settings(settings))
     publishing = PublishingActivities(pool, publishers.from_settings(settings))
     incidents = IncidentActivities(pool, settings.config_dir)
+    retention = RetentionActivities(pool)
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
-        workflows=[AppealWorkflow, IncidentWorkflow],
+        workflows=[AppealWorkflow, IncidentWorkflow, RetentionWorkflow],
         activities=[
             planning.plan_appeal,
             checking.check_answer,
@@ -52,6 +56,9 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings, *, task
             incidents.save_incident,
             incidents.find_open_incident,
             incidents.find_matching_appeals,
+            retention.start_retention_run,
+            retention.erase_closed_appeals,
+            retention.finish_retention_run,
         ],
         graceful_shutdown_timeout=timedelta(seconds=10),
     )
@@ -85,6 +92,7 @@ async def serve(
     added = await search_attributes.register(client)
     if added:
         log.info("search attributes registered", added=added)
+    await ensure_retention_schedule(client, settings)
     async with prepared_pool(database_url) as pool:
         worker = build_worker(client, pool, settings)
         background = [asyncio.create_task(intake_watch.watch(client, pool, rt))]

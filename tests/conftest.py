@@ -26,6 +26,7 @@ from activities import db
 from appeals.models import AppealInput
 from stack import binaries, search_attributes
 from stack.client import DATA_CONVERTER
+from stack.codec import new_key_line
 from stack.embedded import EmbeddedPostgres
 from stack.logs import configure
 from stack.settings import Settings
@@ -35,6 +36,10 @@ ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
 
 configure("WARNING")
+# Every payload is encrypted: one fresh key for the session, in the environment, so the CLIs the
+# tests spawn (starter.py, appealctl.py, worker.py, dev.py up) encrypt and decrypt with it too.
+os.environ["APPEALS_CODEC_KEYS"] = new_key_line("test-session")
+os.environ.pop("APPEALS_CODEC_KEYS_FILE", None)
 # Property tests are judged by their examples, not by the speed of a busy CI machine.
 hypothesis.settings.register_profile("appeals", deadline=None)
 hypothesis.settings.load_profile("appeals")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import json
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -18,26 +21,23 @@ from aiohttp import web
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
+from activities import notifiers
 from activities.notifications import NotificationActivities
-from activities.notifiers import (
-    IDEMPOTENCY_HEADER,
-    SIGNATURE_HEADER,
-    TIMESTAMP_HEADER,
-    LogNotifier,
-    WebhookNotifier,
-    sign,
-)
+from activities.notifiers import IDEMPOTENCY_HEADER, KEY_ID_HEADER, LogNotifier, WebhookNotifier
 from activities.planning import CALENDAR_FILE, load
 from activities.storage import StorageActivities
 from appeals import clocks
 from appeals.durations import Duration
 from appeals.models import AppealInput, AppealStatus, Recipient
 from appeals.records import AppealEvent, NotificationRequest, Projection
+from appeals.signing import SignatureError, verify
 from appeals.sla import Role, Threshold
 from appeals.working_calendar import CalendarConfig, WorkingCalendar
+from stack.settings import Settings
 
 RECEIVED = datetime(2026, 11, 29, 4, 0, tzinfo=UTC)
 SECRET = "test-webhook-secret"
+KEY_ID = "notify-2026"
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 
 
@@ -209,7 +209,7 @@ async def test_the_audit_trail_is_append_only(pool: asyncpg.Pool, registered: Ap
     assert row["summary"] == "registered (step 1)"
 
 
-async def test_an_event_for_an_unknown_appeal_is_refused_for_good(
+async def test_an_event_for_an_unknown_appeal_is_refused_and_stays_pending(
     env: ActivityEnvironment, storage: StorageActivities, pool: asyncpg.Pool
 ) -> None:
     wid = f"appeal-vk-missing-{uuid.uuid4().hex}"
@@ -218,12 +218,13 @@ async def test_an_event_for_an_unknown_appeal_is_refused_for_good(
         await env.run(storage.record_event, event(wid, 2, "routed", AppealStatus.awaiting_acknowledgment))
 
     assert refused.value.type == "InvalidEvent"
-    assert refused.value.non_retryable is True
+    # Retryable on purpose: the step stays pending and visible until someone fixes the cause.
+    assert refused.value.non_retryable is False
     assert wid in str(refused.value) and "event 2 (routed)" in str(refused.value)
     assert await pool.fetchval("SELECT count(*) FROM appeal_events WHERE workflow_id = $1", wid) == 0
 
 
-async def test_a_second_workflow_for_the_same_source_is_refused_for_good(
+async def test_a_second_workflow_for_the_same_source_is_refused(
     env: ActivityEnvironment, storage: StorageActivities, registered: AppealInput
 ) -> None:
     # E.g. an intake service in another language started the appeal under an id of its own.
@@ -233,7 +234,7 @@ async def test_a_second_workflow_for_the_same_source_is_refused_for_good(
     with pytest.raises(ApplicationError) as refused:
         await env.run(storage.record_event, clash)
 
-    assert refused.value.type == "InvalidEvent" and refused.value.non_retryable
+    assert refused.value.type == "InvalidEvent" and not refused.value.non_retryable
 
 
 async def test_record_event_keeps_one_row_per_clock_moving_forward_only(
@@ -322,13 +323,17 @@ async def test_record_event_keeps_one_row_per_clock_moving_forward_only(
 
 # --- send_notification with the log adapter --------------------------------------------------
 
+CITIZEN_CONTACT = "+7 912 000-00-00"
 
-def notification(workflow_id: str, seq: int = 4, address: str = "perm-roads@gorodperm.ru") -> NotificationRequest:
+
+def notification(
+    workflow_id: str, seq: int = 4, address: str = "perm-roads@gorodperm.ru", role: str = "executor"
+) -> NotificationRequest:
     return NotificationRequest(
         workflow_id=workflow_id,
         seq=seq,
         kind="assigned",
-        recipient=Recipient(role="executor", address=address),
+        recipient=Recipient(role=role, address=address),
         subject="Новое обращение",
         body="Третий день не вывозят снег во дворе дома на ул. Ленина, 50.",
     )
@@ -361,6 +366,32 @@ async def test_a_log_notification_is_sent_once(
     )
 
 
+async def test_the_log_notifier_logs_no_personal_data(
+    env: ActivityEnvironment, pool: asyncpg.Pool, registered: AppealInput, caplog: pytest.LogCaptureFixture
+) -> None:
+    activities = NotificationActivities(pool, LogNotifier())
+    request = notification(registered.workflow_id, seq=5, address=CITIZEN_CONTACT, role="citizen")
+
+    with caplog.at_level(logging.INFO, logger="activities.notifiers"):
+        assert await env.run(activities.send_notification, request) is True
+
+    [record] = [r for r in caplog.records if r.name == "activities.notifiers"]
+    logged = record.msg
+    assert isinstance(logged, dict)
+    assert {k: logged[k] for k in ("event", "appeal_id", "seq", "kind", "role")} == {
+        "event": "notification",
+        "appeal_id": registered.workflow_id,
+        "seq": 5,
+        "kind": "assigned",
+        "role": "citizen",
+    }
+    text = json.dumps(logged, ensure_ascii=False, default=str)
+    for personal in (CITIZEN_CONTACT, "000-00-00", request.subject, request.body, "Ленина"):
+        assert personal not in text
+    # The table keeps what was sent, for operators.
+    assert (await notification_row(pool, request))["recipient"] == CITIZEN_CONTACT
+
+
 async def test_the_same_step_to_two_recipients_is_two_notifications(
     env: ActivityEnvironment, pool: asyncpg.Pool, registered: AppealInput
 ) -> None:
@@ -383,31 +414,35 @@ async def test_the_same_step_to_two_recipients_is_two_notifications(
 
 @dataclass
 class Receiver:
-    """A webhook receiver that verifies what a real one would, and answers as told."""
+    """A webhook receiver that verifies with the helper from the README, and answers as told."""
 
     url: str = ""
     answer_status: int = 200
+    secrets: dict[str, str] = field(default_factory=lambda: {KEY_ID: SECRET})
+    clock_offset: float = 0.0  # the receiver's clock runs this far ahead of the sender's
+    delay: float = 0.0
     deliveries: list[dict[str, Any]] = field(default_factory=list)
+    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     refusals: list[str] = field(default_factory=list)
     requests: int = 0
 
     async def handle(self, request: web.Request) -> web.Response:
         self.requests += 1
+        await asyncio.sleep(self.delay)
         body = await request.read()
-        timestamp = request.headers.get(TIMESTAMP_HEADER, "")
-        if request.headers.get(SIGNATURE_HEADER) != sign(SECRET, timestamp, body):
-            self.refusals.append("bad signature")
-            return web.Response(status=401, text="bad signature")
-        if abs(time.time() - int(timestamp)) > 300:
-            self.refusals.append("stale timestamp")
-            return web.Response(status=401, text="stale timestamp")
+        self.received.append((dict(request.headers), body))
+        try:
+            verify(self.secrets, request.headers, body, now=time.time() + self.clock_offset)
+        except SignatureError as refused:
+            self.refusals.append(refused.reason)
+            return web.Response(status=401, text=f"refused at {self.url}: {refused.reason}")
         payload = json.loads(body)
         key = request.headers.get(IDEMPOTENCY_HEADER)
         if not key or key != payload["idempotency_key"]:
             self.refusals.append("idempotency key mismatch")
             return web.Response(status=400, text="idempotency key mismatch")
         if self.answer_status >= 300:
-            return web.Response(status=self.answer_status, text=f"answering {self.answer_status}")
+            return web.Response(status=self.answer_status, text=f"answering {self.answer_status} for {self.url}")
         if all(d["idempotency_key"] != key for d in self.deliveries):
             self.deliveries.append(payload)
         return web.Response(status=204)
@@ -430,8 +465,16 @@ async def receiver() -> AsyncIterator[Receiver]:
         await runner.cleanup()
 
 
-def webhook_activities(pool: asyncpg.Pool, receiver: Receiver, secret: str = SECRET) -> NotificationActivities:
-    return NotificationActivities(pool, WebhookNotifier(receiver.url, secret, timeout=5))
+def webhook_activities(
+    pool: asyncpg.Pool, receiver: Receiver, secret: str = SECRET, key_id: str = KEY_ID, timeout: float = 5
+) -> NotificationActivities:
+    return NotificationActivities(pool, WebhookNotifier(receiver.url, key_id, secret, timeout=timeout))
+
+
+def assert_no_url_or_body(text: str, receiver: Receiver) -> None:
+    port = receiver.url.rsplit(":", 1)[1].split("/")[0]
+    for leak in ("127.0.0.1", port, "/hooks/", "http", "answering", "refused at"):
+        assert leak not in text, f"{leak!r} leaked into {text!r}"
 
 
 async def test_a_webhook_delivers_a_signed_notification_exactly_once(
@@ -446,6 +489,9 @@ async def test_a_webhook_delivers_a_signed_notification_exactly_once(
     assert (first, second) == (True, False)
     assert receiver.refusals == []
     assert receiver.requests == 1
+    [(headers, _)] = receiver.received
+    assert headers[KEY_ID_HEADER] == KEY_ID
+    assert headers[IDEMPOTENCY_HEADER] == request.idempotency_key
     [delivered] = receiver.deliveries
     assert delivered["idempotency_key"] == request.idempotency_key
     assert delivered["workflow_id"] == registered.workflow_id
@@ -458,7 +504,7 @@ async def test_a_webhook_delivers_a_signed_notification_exactly_once(
 async def test_a_webhook_signed_with_another_secret_is_refused_by_the_receiver(
     env: ActivityEnvironment, pool: asyncpg.Pool, registered: AppealInput, receiver: Receiver
 ) -> None:
-    activities = webhook_activities(pool, receiver, secret="not-the-shared-secret")
+    activities = webhook_activities(pool, receiver, secret="not-the-receivers-secret")
 
     with pytest.raises(ApplicationError) as refused:
         await env.run(activities.send_notification, notification(registered.workflow_id))
@@ -466,6 +512,59 @@ async def test_a_webhook_signed_with_another_secret_is_refused_by_the_receiver(
     assert receiver.refusals == ["bad signature"]
     assert receiver.deliveries == []
     assert refused.value.type == "PermanentDeliveryError"
+    assert refused.value.message == "HTTP 401 Unauthorized"
+
+
+async def test_a_webhook_under_a_key_id_the_receiver_does_not_know_is_refused(
+    env: ActivityEnvironment, pool: asyncpg.Pool, registered: AppealInput, receiver: Receiver
+) -> None:
+    activities = webhook_activities(pool, receiver, key_id="retired-2025")
+
+    with pytest.raises(ApplicationError) as refused:
+        await env.run(activities.send_notification, notification(registered.workflow_id))
+
+    assert receiver.refusals == ["unknown key id"]
+    assert refused.value.type == "PermanentDeliveryError"
+
+
+async def test_a_receiver_holding_both_keys_accepts_during_rotation(
+    env: ActivityEnvironment, pool: asyncpg.Pool, registered: AppealInput, receiver: Receiver
+) -> None:
+    receiver.secrets = {KEY_ID: SECRET, "notify-2027": "the-next-secret"}
+    old = webhook_activities(pool, receiver)
+    new = webhook_activities(pool, receiver, secret="the-next-secret", key_id="notify-2027")
+
+    assert await env.run(old.send_notification, notification(registered.workflow_id, seq=7)) is True
+    assert await env.run(new.send_notification, notification(registered.workflow_id, seq=8)) is True
+
+    assert receiver.refusals == []
+    assert [h[KEY_ID_HEADER] for h, _ in receiver.received] == [KEY_ID, "notify-2027"]
+
+
+async def test_a_stale_webhook_is_refused_by_the_receiver(
+    env: ActivityEnvironment, pool: asyncpg.Pool, registered: AppealInput, receiver: Receiver
+) -> None:
+    receiver.clock_offset = 301  # e.g. replayed by someone who captured it six minutes ago
+    activities = webhook_activities(pool, receiver)
+
+    with pytest.raises(ApplicationError):
+        await env.run(activities.send_notification, notification(registered.workflow_id))
+
+    assert receiver.refusals == ["stale timestamp"]
+    assert receiver.deliveries == []
+
+
+async def test_a_tampered_body_does_not_verify(
+    env: ActivityEnvironment, pool: asyncpg.Pool, registered: AppealInput, receiver: Receiver
+) -> None:
+    activities = webhook_activities(pool, receiver)
+    assert await env.run(activities.send_notification, notification(registered.workflow_id)) is True
+    [(headers, body)] = receiver.received
+    tampered = body.replace(b"perm-roads@gorodperm.ru", b"attacker@example.com")
+
+    assert verify({KEY_ID: SECRET}, headers, body, now=time.time()) == KEY_ID
+    with pytest.raises(SignatureError, match="bad signature"):
+        verify({KEY_ID: SECRET}, headers, tampered, now=time.time())
 
 
 async def test_a_webhook_server_error_is_retried_until_it_recovers(
@@ -480,11 +579,13 @@ async def test_a_webhook_server_error_is_retried_until_it_recovers(
 
     # Retryable: not a non-retryable ApplicationError, so Temporal's retry policy applies.
     assert not (isinstance(failed.value, ApplicationError) and failed.value.non_retryable)
-    assert "500" in str(failed.value)
+    assert str(failed.value) == "HTTP 500 Internal Server Error"
+    assert failed.value.__cause__ is None and failed.value.__suppress_context__
     row = await notification_row(pool, request)
     assert row["status"] == "pending" and row["sent_at"] is None
     assert row["attempts"] == 1
-    assert "answered 500" in row["last_error"]
+    assert row["last_error"] == "HTTP 500 Internal Server Error"
+    assert_no_url_or_body(row["last_error"], receiver)
     assert receiver.deliveries == []
 
     receiver.answer_status = 200
@@ -498,9 +599,12 @@ async def test_a_webhook_server_error_is_retried_until_it_recovers(
     assert row["sent_at"] is not None
 
 
-@pytest.mark.parametrize("status", [408, 429, 503])
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [(408, "HTTP 408 Request Timeout"), (429, "HTTP 429 Too Many Requests"), (503, "HTTP 503 Service Unavailable")],
+)
 async def test_transient_webhook_answers_are_retryable(
-    env: ActivityEnvironment, pool: asyncpg.Pool, registered: AppealInput, receiver: Receiver, status: int
+    env: ActivityEnvironment, pool: asyncpg.Pool, registered: AppealInput, receiver: Receiver, status: int, reason: str
 ) -> None:
     activities = webhook_activities(pool, receiver)
     receiver.answer_status = status
@@ -509,6 +613,7 @@ async def test_transient_webhook_answers_are_retryable(
         await env.run(activities.send_notification, notification(registered.workflow_id))
 
     assert not (isinstance(failed.value, ApplicationError) and failed.value.non_retryable)
+    assert str(failed.value) == reason
 
 
 async def test_a_webhook_client_error_is_a_permanent_failure(
@@ -523,14 +628,15 @@ async def test_a_webhook_client_error_is_a_permanent_failure(
 
     assert refused.value.type == "PermanentDeliveryError"
     assert refused.value.non_retryable is True
-    assert "answered 400" in str(refused.value)
+    assert refused.value.message == "HTTP 400 Bad Request"
+    assert refused.value.__cause__ is None
     row = await notification_row(pool, request)
     assert (row["status"], row["attempts"]) == ("pending", 1)
-    assert "answered 400" in row["last_error"]
+    assert row["last_error"] == "HTTP 400 Bad Request"
     assert receiver.deliveries == []
 
 
-async def test_an_unreachable_webhook_is_retryable_and_recorded(
+async def test_an_unreachable_webhook_is_retryable_and_recorded_without_its_address(
     env: ActivityEnvironment, pool: asyncpg.Pool, registered: AppealInput, receiver: Receiver
 ) -> None:
     # A port that was just bound and released: nothing listens there.
@@ -540,13 +646,55 @@ async def test_an_unreachable_webhook_is_retryable_and_recorded(
     await site.start()
     port = probe.addresses[0][1]
     await probe.cleanup()
-    activities = NotificationActivities(pool, WebhookNotifier(f"http://127.0.0.1:{port}/", SECRET, timeout=5))
+    receiver.url = f"http://127.0.0.1:{port}/hooks/appeals"
+    activities = webhook_activities(pool, receiver)
     request = notification(registered.workflow_id)
 
     with pytest.raises(Exception) as failed:
         await env.run(activities.send_notification, request)
 
     assert not isinstance(failed.value, ApplicationError)
+    assert str(failed.value) == "connection refused"
+    assert failed.value.__cause__ is None and failed.value.__suppress_context__
     row = await notification_row(pool, request)
     assert (row["status"], row["attempts"]) == ("pending", 1)
-    assert row["last_error"]
+    assert row["last_error"] == "connection refused"
+
+
+async def test_a_slow_webhook_times_out_and_says_only_that(
+    env: ActivityEnvironment, pool: asyncpg.Pool, registered: AppealInput, receiver: Receiver
+) -> None:
+    receiver.delay = 2.0
+    activities = webhook_activities(pool, receiver, timeout=0.3)
+    request = notification(registered.workflow_id)
+
+    with pytest.raises(Exception) as failed:
+        await env.run(activities.send_notification, request)
+
+    assert not isinstance(failed.value, ApplicationError)
+    assert str(failed.value) == "timeout"
+    row = await notification_row(pool, request)
+    assert (row["status"], row["last_error"]) == ("pending", "timeout")
+
+
+# --- choosing the notifier --------------------------------------------------------------------
+
+
+def settings(**overrides: Any) -> Settings:
+    base = {"notifier": "webhook", "webhook_url": "http://127.0.0.1:9/hook", "webhook_secret": SECRET}
+    return dataclasses.replace(Settings(), **{**base, **overrides})
+
+
+def test_a_configured_webhook_notifier_is_built() -> None:
+    assert isinstance(notifiers.from_settings(settings(webhook_key_id=KEY_ID)), WebhookNotifier)
+
+
+@pytest.mark.parametrize("missing", ["webhook_url", "webhook_secret"])
+def test_a_webhook_notifier_without_url_or_secret_is_refused(missing: str) -> None:
+    with pytest.raises(SystemExit, match="APPEALS_WEBHOOK_URL and APPEALS_WEBHOOK_SECRET"):
+        notifiers.from_settings(settings(**{missing: None}))
+
+
+def test_a_key_id_that_cannot_be_a_header_is_refused() -> None:
+    with pytest.raises(SystemExit, match="APPEALS_WEBHOOK_KEY_ID='k 1'"):
+        notifiers.from_settings(settings(webhook_key_id="k 1"))

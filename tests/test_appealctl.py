@@ -1,4 +1,5 @@
-"""`appealctl.py deadline`: the operator's "when is this due?", as a real subprocess."""
+"""`appealctl.py` and `starter.py` as real subprocesses, with no server: the operator's "when is this
+due?", and every mistake as one line on stderr with exit code 2."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -103,3 +106,140 @@ def test_the_report_command_explains_a_missing_database():
         env={k: v for k, v in os.environ.items() if k != "APPEALS_DATABASE_URL"},
     )
     assert done.returncode == 2 and "report needs APPEALS_DATABASE_URL" in done.stderr
+
+
+# --- every mistake is one line on stderr, exit code 2, never a traceback ----------------------
+
+APPEAL = {
+    "channel": "vk",
+    "external_id": "wall-1",
+    "text": "Не вывозят снег во дворе.",
+    "author": {"name": "Мария"},
+    "received_at": "2026-11-29T09:00:00+05:00",
+}
+
+
+def run(*args: str | bytes, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+    """A CLI with no Temporal to reach: everything here must be refused before connecting."""
+    env = os.environ | {"TEMPORAL_ADDRESS": "127.0.0.1:9", "APPEALS_DATABASE_URL": ""}
+    done = subprocess.run([sys.executable, *args], cwd=ROOT, input=stdin, capture_output=True, timeout=60, env=env)
+    return subprocess.CompletedProcess(done.args, done.returncode, done.stdout.decode(), done.stderr.decode())
+
+
+def assert_one_line_error(done: subprocess.CompletedProcess[str], *words: str) -> None:
+    lines = done.stderr.splitlines()
+    assert done.returncode == 2, (done.returncode, done.stderr)
+    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+    assert "Traceback" not in done.stderr and "errors.pydantic.dev" not in done.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> Path:
+    (tmp_path / "latin1.json").write_bytes(json.dumps(APPEAL, ensure_ascii=False).encode("cp1251"))
+    (tmp_path / "directory.json").mkdir()
+    hostile = APPEAL | {"text": "a\x00b", "author": {"name": "\u200b\u200b"}, "received_at": "1970-01-01T00:00:00Z"}
+    hostile["attachments"] = [{"url": "javascript:alert(1)"}]
+    (tmp_path / "hostile.json").write_text(json.dumps(hostile))
+    (tmp_path / "future.json").write_text(json.dumps(APPEAL | {"received_at": "2099-01-01T00:00:00Z"}))
+    versions = [APPEAL, APPEAL | {"external_id": "wall-2"}, APPEAL | {"text": "Исправленный текст."}]
+    (tmp_path / "versions.jsonl").write_text("\n".join(json.dumps(v) for v in versions))
+    third = json.dumps(APPEAL | {"external_id": "wall-3", "text": "Снег @"}).encode().replace(b"@", b"\xff")
+    lines = [json.dumps(APPEAL).encode(), b"", third]
+    (tmp_path / "broken.jsonl").write_bytes(b"\n".join(lines))
+    return tmp_path
+
+
+CASES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "invalid UTF-8": (("starter.py", "submit", "{d}/latin1.json"), ("latin1.json: line 1", "is not UTF-8")),
+    "a directory": (("starter.py", "submit", "{d}/directory.json"), ("is a directory",)),
+    "a missing file": (("starter.py", "submit", "{d}/missing.json"), ("no such file",)),
+    "hostile fields": (
+        ("starter.py", "submit", "{d}/hostile.json"),
+        ("text: contains a NUL", "author.name: is empty", "received_at: 1970", "attachments.0.url: must be an http"),
+    ),
+    "the future": (("starter.py", "submit", "{d}/future.json"), ("received_at: 2099-01-01", "in the future")),
+    "two versions in a batch": (("starter.py", "batch", "{d}/versions.jsonl"), ("line 1 and line 3", "differ in text")),
+    "invalid UTF-8 in a batch": (("starter.py", "batch", "{d}/broken.jsonl"), ("line 3", "is not UTF-8")),
+    "an unknown command": (("starter.py", "resubmit"), ("invalid choice: 'resubmit'",)),
+    "appealctl submit": (("appealctl.py", "submit", "{d}/hostile.json"), ("text: contains a NUL",)),
+    "a huge duration": (
+        ("appealctl.py", "deadline", "--start", "2026-11-30T10:00+05:00", "--duration", "99999999999 calendar days"),
+        ("too long",),
+    ),
+    "year 9999": (
+        ("appealctl.py", "deadline", "--start", "9999-12-31T10:00+05:00", "--duration", "30 calendar days"),
+        ("9999-12-31 is outside 2000-01-01..2099-12-31",),
+    ),
+    "a duration that is no number": (
+        ("appealctl.py", "deadline", "--start", "2026-11-30T10:00+05:00", "--duration", "1e999 working hours"),
+        ("--duration: '1e999 working hours' is not a duration",),
+    ),
+    "--from after --to": (("appealctl.py", "report", "--from", "2026-12-01", "--to", "2026-11-01"), ("is after --to",)),
+    "a report in year 9999": (("appealctl.py", "report", "--from", "2026-12-01", "--to", "9999-12-31"), ("outside",)),
+    "--input that is no object": (
+        ("appealctl.py", "act", "appeal-vk-1", "acknowledge", "--input", "[1]"),
+        ("must be a JSON object",),
+    ),
+    "an escape in by": (
+        ("appealctl.py", "act", "appeal-vk-1", "acknowledge", "by=a\x1bb"),
+        ("by: contains the control",),
+    ),
+    "a duplicate of nothing": (
+        ("appealctl.py", "act", "appeal-vk-1", "mark_duplicate", "by=operator", "original=appeal-fax-1"),
+        ("original: must be an appeal's workflow id",),
+    ),
+    "an incident committed in the past": (
+        (
+            "appealctl.py",
+            "incident",
+            "open",
+            "--id",
+            "x",
+            "--title",
+            "t",
+            "--category",
+            "c",
+            "--address",
+            "a",
+            "--committed-date",
+            "2020-01-15",
+        ),
+        ("is in the past",),
+    ),
+    "an incident committed in 2100": (
+        (
+            "appealctl.py",
+            "incident",
+            "open",
+            "--id",
+            "x",
+            "--title",
+            "t",
+            "--category",
+            "c",
+            "--address",
+            "a",
+            "--committed-date",
+            "2100-01-01",
+        ),
+        ("2100-01-01 is outside",),
+    ),
+    "a quote in a list filter": (
+        ("appealctl.py", "filters", "--executor", 'x" OR true OR Executor = "y'),
+        ("--executor: quotes",),
+    ),
+    "a link to no appeal": (("appealctl.py", "incident", "link", "x", "vk-1"), ("workflow_id: must be an appeal",)),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_each_mistake_is_one_line_with_exit_code_2(case: str, files: Path) -> None:
+    args, words = CASES[case]
+    assert_one_line_error(run(*(a.format(d=files) for a in args)), *words)
+
+
+def test_stdin_that_is_not_utf8_and_an_argument_that_is_not_utf8(files: Path) -> None:
+    assert_one_line_error(run("starter.py", "submit", "-", stdin=b'{"text": "\xff"}'), "stdin: line 1", "not UTF-8")
+    assert_one_line_error(run("appealctl.py", "show", b"appeal-vk-\xff"), "not UTF-8", "\\udcff")

@@ -102,3 +102,36 @@ async def test_an_operator_session(dev_env, pool, task_queue, tmp_path):
             assert "Traceback" not in result.stderr
         for workflow_id in (fresh.workflow_id, overdue.workflow_id, f"incident-pit-{task_queue}"):
             await dev_env.client.get_workflow_handle(workflow_id).terminate("test over")
+
+
+async def test_resubmitting_an_external_id_never_drops_the_new_content(dev_env, pool, task_queue, tmp_path):
+    """Same content: already submitted. Other content: recorded against the running appeal by the
+    `resubmitted` signal. Once closed: refused, exit 2, saying that nothing was recorded."""
+    address = dev_env.client.service_client.config.target_host
+    run = lambda *args, stdin=None: asyncio.to_thread(appealctl, address, task_queue, *args, stdin=stdin)  # noqa: E731
+    first = make_appeal(datetime.now(UTC), address="Пермь, ул. Мира, 12")
+    changed = first.model_copy(update={"text": "Снег так и не вывезли, теперь и лёд.", "address": "ул. Мира, 14"})
+    async with running_worker(dev_env.client, pool, task_queue):
+        assert (await run("submit", "-", stdin=first.model_dump_json())).returncode == 0
+        again = await run("submit", "-", stdin=first.model_dump_json())
+        assert again.returncode == 0 and "already submitted" in again.stdout, again.stderr
+
+        other = await run("submit", "-", stdin=changed.model_dump_json())
+        assert other.returncode == 0, other.stderr
+        assert other.stdout.strip() == (
+            f"{first.workflow_id} already exists with different content: "
+            "changes to text, address were recorded against it for an operator"
+        )
+        history = await dev_env.client.get_workflow_handle(first.workflow_id).fetch_history()
+        signals = [
+            e.workflow_execution_signaled_event_attributes.signal_name
+            for e in history.events
+            if e.HasField("workflow_execution_signaled_event_attributes")
+        ]
+        assert signals == ["resubmitted"]
+
+        await dev_env.client.get_workflow_handle(first.workflow_id).terminate("test over")
+        closed = await run("submit", "-", stdin=changed.model_dump_json())
+        assert closed.returncode == 2 and closed.stderr.count("\n") == 1, closed.stderr
+        assert closed.stderr.startswith(f"error: {first.workflow_id} already exists and is closed")
+        assert "was not recorded" in closed.stderr and "Traceback" not in closed.stderr

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import shlex
+import subprocess
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -185,6 +186,95 @@ def test_temporal_ui_points_at_the_server() -> None:
     assert host in services and services[host]["image"].startswith("temporalio/")
     assert port == "7233"
     assert any(str(p).endswith("8080:8080") for p in ui["ports"])
+
+
+# --- nothing published beyond this machine; the codec server -----------------------------------
+
+
+def _published(service: dict[str, Any]) -> list[tuple[str | None, str, str]]:
+    """(host ip, host port, container port) of each `ports` entry, short or long syntax."""
+    published = []
+    for entry in service.get("ports") or []:
+        if isinstance(entry, dict):
+            published.append((entry.get("host_ip"), str(entry.get("published", "")), str(entry["target"])))
+            continue
+        parts = str(entry).rsplit(":", 2)
+        host_ip = parts[0] if len(parts) == 3 else None
+        published.append((host_ip, parts[-2] if len(parts) >= 2 else "", parts[-1]))
+    return published
+
+
+def test_every_published_port_binds_localhost_only():
+    services = _compose()["services"]
+    for name, service in services.items():
+        for host_ip, host_port, _ in _published(service):
+            assert host_ip == "127.0.0.1", f"{name} publishes {host_port} on all interfaces"
+    published = {name: _published(service) for name, service in services.items() if service.get("ports")}
+    assert published == {
+        "temporal": [("127.0.0.1", "7233", "7233")],
+        "temporal-ui": [("127.0.0.1", "8080", "8080")],
+        "codec-server": [("127.0.0.1", "8081", "8081")],
+    }
+
+
+def _secret_files(compose: dict[str, Any], service: dict[str, Any]) -> dict[str, Path]:
+    """Where each secret a service reads is mounted (/run/secrets/<name>), and its host file."""
+    files = {}
+    for secret in service.get("secrets") or []:
+        name = secret if isinstance(secret, str) else secret["source"]
+        target = name if isinstance(secret, str) else secret.get("target", name)
+        files[f"/run/secrets/{target}"] = ROOT / compose["secrets"][name]["file"]
+    return files
+
+
+def test_the_codec_server_runs_with_keys_and_credentials_from_secrets():
+    compose = _compose()
+    services = compose["services"]
+    codec = services["codec-server"]
+    assert codec["build"] == services["worker"]["build"] and codec["image"] == services["worker"]["image"]
+    command = codec["command"]
+    assert (shlex.split(command) if isinstance(command, str) else command) == ["python", "codec_server.py"]
+    env = _env(codec)
+    [(_, host_port, container_port)] = _published(codec)
+    assert env["APPEALS_CODEC_PORT"] == container_port
+    # CORS answers the UI's origin only: the one its published port gives the browser.
+    [(_, ui_port, _)] = _published(services["temporal-ui"])
+    assert env["APPEALS_CODEC_CORS_ORIGINS"] == f"http://localhost:{ui_port}"
+    files = _secret_files(compose, codec)
+    assert env["APPEALS_CODEC_KEYS_FILE"] in files and env["APPEALS_CODEC_TOKENS_FILE"] in files
+    assert "APPEALS_CODEC_KEYS" not in env and "APPEALS_CODEC_TOKENS" not in env, "no secret inline"
+    assert codec["healthcheck"]["test"][-1].endswith(f"{container_port}/healthz')")
+
+    # The UI decodes through it, sending the browser's session cookie.
+    ui = _env(services["temporal-ui"])
+    assert ui["TEMPORAL_CODEC_ENDPOINT"] == f"http://localhost:{host_port}"
+    assert ui["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"] == "true"
+
+
+def test_workers_and_the_codec_server_share_the_payload_keys():
+    compose = _compose()
+    services = compose["services"]
+    worker, codec = services["worker"], services["codec-server"]
+    worker_keys = _secret_files(compose, worker)[_env(worker)["APPEALS_CODEC_KEYS_FILE"]]
+    codec_keys = _secret_files(compose, codec)[_env(codec)["APPEALS_CODEC_KEYS_FILE"]]
+    assert worker_keys == codec_keys
+    assert "appeals-codec-tokens" not in (worker.get("secrets") or []), "workers never need the codec credentials"
+
+
+def test_secret_files_stay_out_of_the_repository_and_the_image():
+    compose = _compose()
+    secrets_dir = ROOT / "deploy" / "secrets"
+    for name, secret in compose["secrets"].items():
+        path = (ROOT / secret["file"]).resolve()
+        assert path.parent == secrets_dir, f"{name}: keep secret files in deploy/secrets/"
+    ignored = (secrets_dir / ".gitignore").read_text().split()
+    assert "*" in ignored and "!.gitignore" in ignored
+    tracked = subprocess.run(
+        ["git", "ls-files", "deploy/secrets"], cwd=ROOT, capture_output=True, text=True, check=False
+    ).stdout.split()
+    assert tracked in ([], ["deploy/secrets/.gitignore"]), f"secrets committed: {tracked}"
+    copied = [args for keyword, args in _dockerfile_instructions() if keyword == "COPY"]
+    assert not any("deploy" in args for args in copied)
 
 
 # --- the worker --------------------------------------------------------------------------------

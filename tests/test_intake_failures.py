@@ -81,8 +81,12 @@ async def test_signals_that_cannot_be_used_are_refused_in_the_timeline(dev_env, 
 
         await eventually(routed)
         await handle.signal("citizen_replied", {"txt": "не та форма"})
-        await handle.signal("join_incident", {"incident_id": "pothole-1", "title": "Яма", "committed_date": "2031-06-01"})
-        await handle.signal("join_incident", {"incident_id": "pothole-2", "title": "Яма", "committed_date": "2020-01-15"})
+        await handle.signal(
+            "join_incident", {"incident_id": "pothole-1", "title": "Яма", "committed_date": "2031-06-01"}
+        )
+        await handle.signal(
+            "join_incident", {"incident_id": "pothole-2", "title": "Яма", "committed_date": "2020-01-15"}
+        )
         await handle.signal("incident_answered", "not even an object")
 
         async def refusals() -> list[Any]:
@@ -97,7 +101,12 @@ async def test_signals_that_cannot_be_used_are_refused_in_the_timeline(dev_env, 
     assert "text: Field required" in reasons[0] and "txt" in reasons[0]
     assert "2031-06-01 is more than 366 days ahead" in reasons[1]
     assert "2020-01-15 is not in the future" in reasons[2]
-    assert [e.data["signal"] for e in refused] == ["citizen_replied", "join_incident", "join_incident", "incident_answered"]
+    assert [e.data["signal"] for e in refused] == [
+        "citizen_replied",
+        "join_incident",
+        "join_incident",
+        "incident_answered",
+    ]
     assert state.incident_id is None and state.commitment is None and state.status != AppealStatus.closed
     stored = await pool.fetchval(
         "SELECT count(*) FROM appeal_events WHERE workflow_id = $1 AND kind = 'signal_refused'", appeal.workflow_id

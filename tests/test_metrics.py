@@ -10,6 +10,7 @@ from temporalio.testing import WorkflowEnvironment
 from appeals.models import Acknowledge, SubmitAnswer
 from stack import binaries, metrics, search_attributes
 from stack.client import DATA_CONVERTER
+from stack.settings import Settings
 from tests.conftest import free_port, make_appeal, running_worker
 from tests.scenarios import FORMAL_TEXT, answer_and_publish, start, to_monday_morning, wait_for
 from workflows.appeal import AppealWorkflow
@@ -58,3 +59,49 @@ async def test_the_worker_exports_engine_and_sdk_metrics(pool, task_queue):
     assert value(text, "appeals_answered", within_sla="True") >= 1
     assert value(text, "appeals_open", status="answered") >= 1
     assert "temporal_workflow_task_execution_latency" in text or "temporal_request" in text  # the SDK's own
+
+
+# --- where the endpoint listens ---------------------------------------------------------------
+
+
+async def reachable(host: str, port: int) -> bool:
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=3)) as session,
+            session.get(f"http://{host}:{port}/metrics") as response,
+        ):
+            return response.status == 200
+    except aiohttp.ClientConnectionError:
+        return False
+
+
+async def test_the_endpoint_listens_on_localhost_only_by_default():
+    port = free_port()
+    rt = metrics.runtime(port)
+    assert rt is not None
+
+    assert await reachable("127.0.0.1", port)
+    # 127.0.0.2 is this machine too, but another address: a socket on 127.0.0.1 alone refuses it,
+    # as it refuses every other interface. One on 0.0.0.0 would answer.
+    assert not await reachable("127.0.0.2", port)
+
+
+async def test_the_endpoint_listens_where_configured():
+    port = free_port()
+    rt = metrics.runtime(port, host="127.0.0.2")
+    assert rt is not None
+
+    assert await reachable("127.0.0.2", port)
+    assert not await reachable("127.0.0.1", port)
+
+
+def test_the_default_host_is_localhost_and_ipv6_is_bracketed(monkeypatch):
+    monkeypatch.delenv("APPEALS_METRICS_HOST", raising=False)
+
+    assert Settings().metrics_host == "127.0.0.1"
+    assert metrics.bind_address(9464) == "127.0.0.1:9464"
+    assert metrics.bind_address(9464, "0.0.0.0") == "0.0.0.0:9464"
+    assert metrics.bind_address(9464, "::1") == "[::1]:9464"
+    assert metrics.bind_address(9464, "[::]") == "[::]:9464"
+    monkeypatch.setenv("APPEALS_METRICS_HOST", "0.0.0.0")
+    assert Settings().metrics_host == "0.0.0.0"

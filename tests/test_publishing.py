@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -18,15 +19,18 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities import publishing
-from activities.notifiers import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from activities.notifiers import IDEMPOTENCY_HEADER, KEY_ID_HEADER, TIMESTAMP_HEADER
 from activities.publishing import PublishingActivities, RecordingPublisher, WebhookPublisher
 from activities.storage import StorageActivities
 from appeals.models import AppealInput, AppealStatus
 from appeals.records import AppealEvent, Projection, Publication
+from appeals.signing import SignatureError, verify
 from stack.settings import Settings
 
 RECEIVED = datetime(2026, 11, 29, 4, 0, tzinfo=UTC)
 SECRET = "test-publish-secret"
+KEY_ID = "publish-2026"
+NOTIFY_SECRET = "test-notify-secret"
 ATTACHMENTS = [
     {"name": "акт-вывоза-снега.pdf", "url": "https://files.example/act-1.pdf", "size": 20480},
     {"name": "фото.jpg", "url": "https://files.example/photo.jpg"},
@@ -185,7 +189,7 @@ async def receiver() -> AsyncIterator[Receiver]:
 
 
 def webhook_activities(pool: asyncpg.Pool, receiver: Receiver) -> PublishingActivities:
-    return PublishingActivities(pool, WebhookPublisher(receiver.url, SECRET))
+    return PublishingActivities(pool, WebhookPublisher(receiver.url, KEY_ID, SECRET))
 
 
 async def test_the_webhook_publisher_posts_a_signed_publication_exactly_once(
@@ -199,10 +203,17 @@ async def test_the_webhook_publisher_posts_a_signed_publication_exactly_once(
 
     assert (first, second) == (True, False)
     [(headers, body)] = receiver.posts
-    timestamp = headers[TIMESTAMP_HEADER]
-    assert headers[SIGNATURE_HEADER] == sign(SECRET, timestamp, body)
-    assert headers[SIGNATURE_HEADER] != sign("another-secret", timestamp, body)
-    assert abs(datetime.now(UTC).timestamp() - int(timestamp)) < 300
+    # What a receiver does, with the helper from the README.
+    assert verify({KEY_ID: SECRET}, headers, body, now=time.time()) == KEY_ID
+    assert headers[KEY_ID_HEADER] == KEY_ID
+    with pytest.raises(SignatureError, match="bad signature"):
+        verify({KEY_ID: "another-secret"}, headers, body, now=time.time())
+    with pytest.raises(SignatureError, match="unknown key id"):
+        verify({"notify-2026": SECRET}, headers, body, now=time.time())
+    with pytest.raises(SignatureError, match="stale timestamp"):
+        verify({KEY_ID: SECRET}, headers, body, now=int(headers[TIMESTAMP_HEADER]) + 301)
+    with pytest.raises(SignatureError, match="bad signature"):
+        verify({KEY_ID: SECRET}, headers, body.replace("Здравствуйте".encode(), "Прощайте".encode()), now=time.time())
     assert headers[IDEMPOTENCY_HEADER] == f"{appeal.workflow_id}:7:publish" == pub.idempotency_key
     assert headers["Content-Type"].startswith("application/json")
     payload = json.loads(body)
@@ -224,10 +235,11 @@ async def test_a_webhook_server_error_is_retryable_and_recovers(
         await env.run(activities.publish_answer, pub)
 
     assert not (isinstance(failed.value, ApplicationError) and failed.value.non_retryable)
-    assert "500" in str(failed.value)
+    assert str(failed.value) == "HTTP 500 Internal Server Error"
     [row] = await publication_rows(pool, appeal.workflow_id)
     assert (row["status"], row["attempts"], row["published_at"]) == ("pending", 1, None)
-    assert "answered 500" in row["last_error"]
+    assert row["last_error"] == "HTTP 500 Internal Server Error"
+    assert receiver.url not in row["last_error"] and "answering" not in row["last_error"]
 
     receiver.answer_status = 200
     retried = await env.run(activities.publish_answer, pub)
@@ -251,10 +263,10 @@ async def test_a_webhook_client_error_is_a_permanent_failure(
 
     assert refused.value.type == "PermanentDeliveryError"
     assert refused.value.non_retryable is True
-    assert "answered 400" in str(refused.value)
+    assert refused.value.message == "HTTP 400 Bad Request"
     [row] = await publication_rows(pool, appeal.workflow_id)
     assert (row["status"], row["attempts"]) == ("pending", 1)
-    assert "answered 400" in row["last_error"]
+    assert row["last_error"] == "HTTP 400 Bad Request"
     assert len(receiver.posts) == 1
 
 
@@ -262,7 +274,13 @@ async def test_a_webhook_client_error_is_a_permanent_failure(
 
 
 def settings(**overrides: Any) -> Settings:
-    base = {"publisher": "record", "publish_webhook_url": None, "webhook_secret": None}
+    base = {
+        "publisher": "record",
+        "publish_webhook_url": None,
+        "publish_webhook_secret": None,
+        "publish_webhook_key_id": KEY_ID,
+        "webhook_secret": NOTIFY_SECRET,
+    }
     return dataclasses.replace(Settings(), **{**base, **overrides})
 
 
@@ -274,7 +292,7 @@ def test_the_default_publisher_records() -> None:
 
 def test_a_configured_webhook_publisher_is_built() -> None:
     chosen = publishing.from_settings(
-        settings(publisher="webhook", publish_webhook_url="http://127.0.0.1:9/hook", webhook_secret=SECRET)
+        settings(publisher="webhook", publish_webhook_url="http://127.0.0.1:9/hook", publish_webhook_secret=SECRET)
     )
 
     assert isinstance(chosen, WebhookPublisher) and chosen.name == "webhook"
@@ -285,7 +303,7 @@ def test_a_configured_webhook_publisher_is_built() -> None:
     [
         {},
         {"publish_webhook_url": "http://127.0.0.1:9/hook"},
-        {"webhook_secret": SECRET},
+        {"publish_webhook_secret": SECRET},
     ],
     ids=["neither", "no-secret", "no-url"],
 )
@@ -295,7 +313,39 @@ def test_a_webhook_publisher_without_url_or_secret_is_refused(overrides: dict[st
 
     message = str(refused.value)
     assert "APPEALS_PUBLISH_WEBHOOK_URL" in message
-    assert "APPEALS_WEBHOOK_SECRET" in message
+    assert "APPEALS_PUBLISH_WEBHOOK_SECRET" in message
+
+
+def test_the_notification_secret_is_not_used_for_publishing() -> None:
+    # No fallback: with only APPEALS_WEBHOOK_SECRET set, the publisher refuses to start.
+    with pytest.raises(SystemExit, match="APPEALS_PUBLISH_WEBHOOK_SECRET"):
+        publishing.from_settings(
+            settings(publisher="webhook", publish_webhook_url="http://127.0.0.1:9/hook", webhook_secret=SECRET)
+        )
+
+
+def test_one_secret_for_both_webhooks_is_refused() -> None:
+    with pytest.raises(SystemExit, match="must differ from APPEALS_WEBHOOK_SECRET"):
+        publishing.from_settings(
+            settings(
+                publisher="webhook",
+                publish_webhook_url="http://127.0.0.1:9/hook",
+                publish_webhook_secret=SECRET,
+                webhook_secret=SECRET,
+            )
+        )
+
+
+def test_a_publish_key_id_that_cannot_be_a_header_is_refused() -> None:
+    with pytest.raises(SystemExit, match="APPEALS_PUBLISH_WEBHOOK_KEY_ID"):
+        publishing.from_settings(
+            settings(
+                publisher="webhook",
+                publish_webhook_url="http://127.0.0.1:9/hook",
+                publish_webhook_secret=SECRET,
+                publish_webhook_key_id="a/b",
+            )
+        )
 
 
 def test_an_unknown_publisher_is_refused() -> None:

@@ -16,6 +16,7 @@ two executors, two municipalities (both Asia/Yekaterinburg), working hours 09–
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import shutil
 import struct
@@ -33,7 +34,7 @@ import asyncpg
 import pytest
 
 from appeals.working_calendar import CalendarConfig
-from stack.reports import Report, build_report, csv_header, render_csv, render_html, render_table
+from stack.reports import Report, build_report, csv_cell, csv_header, render_csv, render_html, render_table
 
 ROOT = Path(__file__).resolve().parent.parent
 PERM = ZoneInfo("Asia/Yekaterinburg")
@@ -378,6 +379,28 @@ async def test_csv(pool: asyncpg.Pool, calendar_config: CalendarConfig) -> None:
     assert (b["commitments_made"], b["commitments_kept"], b["commitments_missed"]) == ("1", "0", "1")
     assert by_name["Total"]["answer_median_h"] == "19.50"
     assert by_name["Пермь"]["answer_on_time_pct"] == "66.67"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ['=HYPERLINK("http://evil.example","Пермь")', "+7 912 000", "-2+3+cmd|' /C calc'!A0", "@SUM(A1)", "\tПермь", "\rx"],
+)
+async def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(
+    pool: asyncpg.Pool, calendar_config: CalendarConfig, name: str
+) -> None:
+    report = await _the_report(pool, calendar_config)
+    report.by_municipality[0] = dataclasses.replace(report.by_municipality[0], name=name)
+
+    rows = list(csv.reader(io.StringIO(render_csv(report), newline="")))
+
+    municipality = next(r for r in rows if r[0] == "municipality")
+    assert municipality[1] == "'" + name.replace("\r", "\n")
+    assert all(not cell.startswith(("=", "+", "@", "\t", "\r")) for row in rows for cell in row)
+
+
+def test_csv_cell_leaves_numbers_and_plain_text_alone() -> None:
+    assert [csv_cell(v) for v in (3, "66.67", "-1.50", "Пермь", "", "a=b")] == [3, "66.67", "-1.50", "Пермь", "", "a=b"]
+    assert csv_cell("-x") == "'-x"
 
 
 class _Html(HTMLParser):

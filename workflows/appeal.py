@@ -63,6 +63,7 @@ with workflow.unsafe.imports_passed_through():
         RepinPolicy,
         ResumeClocks,
         SubmitAnswer,
+        received_at_problem,
     )
     from appeals.moderation import Verdict
     from appeals.records import (
@@ -97,8 +98,6 @@ STORAGE_RETRY = RetryPolicy(
 # Patch markers for appeals in flight (see the README, "Versioning").
 NOTIFY_IN_BACKGROUND = "notify-in-background"  # an action never waits for a notification
 DUPLICATE_CHECKED = "duplicate-original-checked"  # mark_duplicate checks that the original exists
-EARLIEST_RECEIVED = datetime(2000, 1, 1, tzinfo=UTC)
-MOST_AHEAD = timedelta(days=1)  # a source's clock may run a little ahead, not more
 NOTIFY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5),
     backoff_coefficient=2.0,
@@ -208,14 +207,9 @@ class AppealWorkflow:
                 type="WrongWorkflowId",
                 non_retryable=True,
             )
-        received = self.appeal.received_at
-        if not EARLIEST_RECEIVED <= received <= workflow.now() + MOST_AHEAD:
-            raise ApplicationError(
-                f"received_at: {received.isoformat()} is outside the sane window "
-                f"(from {EARLIEST_RECEIVED.date()} to a day after now); fix the source's clock and submit again",
-                type="InvalidAppeal",
-                non_retryable=True,
-            )
+        problem = received_at_problem(self.appeal.received_at, workflow.now())
+        if problem is not None:  # the source's clock is wrong: fix it and submit again
+            raise ApplicationError(problem, type="InvalidAppeal", non_retryable=True)
         await self.record("registered", f"registered from {self.appeal.channel}")
         metrics.count("appeals_started", channel=self.appeal.channel.value)
 
