@@ -302,13 +302,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except ConnectionError as err:
         print(f"error: {one_line(str(err))}", file=sys.stderr)
-        return 1
+        return 2
     except OSError as err:  # e.g. --csv into a directory that does not exist
         print(f"error: {printable(str(err))}", file=sys.stderr)
         return 2
     except Exception as err:  # never a traceback for the operator; APPEALS_DEBUG=1 shows it
         print(unexpected(err), file=sys.stderr)
-        return 1
+        return 2
 
 
 if __name__ == "__main__":

@@ -236,6 +236,7 @@ async def submit_many(
     *,
     concurrency: int = 32,
     on_done: Callable[[Submission], None] | None = None,
+    task_queue: str | None = None,
 ) -> list[Submission]:
     """Submit appeals concurrently, in bounded parallel; results keep the input order.
 
@@ -248,7 +249,7 @@ async def submit_many(
 
     async def one(appeal: AppealInput) -> Submission:
         async with gate:
-            submission = await submit(client, appeal)
+            submission = await submit(client, appeal, task_queue=task_queue)
         if on_done:
             on_done(submission)
         return submission
@@ -361,16 +362,16 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except ConnectionError as err:
         print(f"error: {one_line(str(err))}", file=sys.stderr)
-        return 1
+        return 2
     except OSError as err:  # e.g. the schema directory cannot be written
         print(f"error: {printable(str(err))}", file=sys.stderr)
         return 2
     except RPCError as err:
         print(f"error: Temporal refused the request: {printable(err.message)}", file=sys.stderr)
-        return 1
+        return 2
     except Exception as err:  # never a traceback for the user; APPEALS_DEBUG=1 shows it
         print(unexpected(err), file=sys.stderr)
-        return 1
+        return 2
 
 
 if __name__ == "__main__":

@@ -1,24 +1,20 @@
-"""Resubmitting an external id never drops content: the starter's outcomes, against a stand-in client.
-
-The stand-in answers exactly the calls `starter.submit` makes (start, query, describe, signal);
-the real server is exercised in tests/test_appealctl_live.py.
-"""
+"""Resubmitting an external id never drops content: the starter's outcomes on the real dev
+server with a real worker and PostgreSQL."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from types import SimpleNamespace
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from temporalio.client import WorkflowExecutionStatus, WorkflowQueryFailedError
-from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
 
 from appeals.models import AppealInput
 from starter import InvalidAppeal, Outcome, Submission, parse_batch, submit, submit_many
+from tests.conftest import eventually, running_worker
+
+pytestmark = pytest.mark.e2e
 
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
 BASE: dict[str, Any] = {
@@ -36,129 +32,76 @@ def appeal(**changes: Any) -> AppealInput:
     return AppealInput.model_validate(BASE | changes)
 
 
-@dataclass
-class Handle:
-    server: Server
-    workflow_id: str
-
-    async def query(self, name: str, **_: Any) -> Any:
-        assert name == "get_state"
-        if self.server.query_fails:
-            raise WorkflowQueryFailedError("no worker answered")
-        return SimpleNamespace(appeal=self.server.started[self.workflow_id])
-
-    async def describe(self, **_: Any) -> Any:
-        return SimpleNamespace(status=self.server.status)
-
-    async def signal(self, name: str, arg: Any) -> None:
-        if self.server.closes_before_signal:
-            raise RPCError("workflow execution already completed", RPCStatusCode.NOT_FOUND, b"")
-        self.server.signals.append((self.workflow_id, name, arg))
+def fresh(**changes: Any) -> AppealInput:
+    """An appeal received a minute ago, under an id no other test uses."""
+    received = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    return appeal(**({"external_id": f"wall-{uuid.uuid4().hex[:10]}", "received_at": received} | changes))
 
 
-@dataclass
-class Server:
-    """A stand-in for the Temporal client: remembers starts, refuses a second start of an id."""
-
-    started: dict[str, AppealInput] = field(default_factory=dict)
-    signals: list[tuple[str, str, Any]] = field(default_factory=list)
-    starts: list[dict[str, Any]] = field(default_factory=list)
-    status: WorkflowExecutionStatus = WorkflowExecutionStatus.RUNNING
-    query_fails: bool = False
-    closes_before_signal: bool = False
-
-    async def start_workflow(self, workflow: str, arg: AppealInput, *, id: str, **options: Any) -> None:
-        if id in self.started:
-            raise WorkflowAlreadyStartedError(id, workflow)
-        self.started[id] = arg
-        self.starts.append(options)
-
-    def get_workflow_handle(self, workflow_id: str) -> Handle:
-        return Handle(self, workflow_id)
+async def kinds(pool, workflow_id: str) -> list[str]:
+    rows = await pool.fetch("SELECT kind FROM appeal_events WHERE workflow_id = $1 ORDER BY seq", workflow_id)
+    return [r["kind"] for r in rows]
 
 
-async def test_a_new_appeal_is_created_with_a_summary_free_of_personal_data() -> None:
-    server = Server()
+async def test_resubmissions_on_the_dev_server(dev_env, pool, task_queue) -> None:
+    client = dev_env.client
+    first = fresh()
+    async with running_worker(client, pool, task_queue):
+        created = await submit(client, first, task_queue=task_queue)
+        assert created == Submission(first.workflow_id, Outcome.created) and created.created
+        described = await client.get_workflow_handle(first.workflow_id).describe()
+        assert "Мария" not in str(await described.memo()) and "снег" not in str(await described.memo())
+        await eventually(lambda: kinds(pool, first.workflow_id))
 
-    done = await submit(server, appeal(), task_queue="q")  # type: ignore[arg-type]
+        # The same content (the same instant in another offset) is already submitted: nothing sent.
+        same_moment = first.model_copy(update={"received_at": first.received_at.astimezone(UTC)})
+        again = await submit(client, same_moment, task_queue=task_queue)
+        assert again.outcome is Outcome.already_submitted and not again.refused
 
-    assert done == Submission("appeal-vk-wall-1", Outcome.created) and done.created
-    assert server.starts[0]["memo"] == {"summary": "[vk] snow_removal / Пермь"}
-    assert server.starts[0]["static_summary"] == "[vk] snow_removal / Пермь"
+        # Different content is recorded against the running appeal for an operator.
+        changed = first.model_copy(update={"text": "Снег так и не вывезли.", "address": "Пермь, ул. Ленина, 50"})
+        done = await submit(client, changed, task_queue=task_queue)
+        assert done.outcome is Outcome.changes_recorded and done.changes == ("text", "address")
+        assert done.describe() == (
+            f"{first.workflow_id} already exists with different content: "
+            "changes to text, address were recorded against it for an operator"
+        )
 
+        async def recorded() -> Any:
+            return await pool.fetchrow(
+                "SELECT data FROM appeal_events WHERE workflow_id = $1 AND kind = 'resubmitted'", first.workflow_id
+            )
 
-async def test_the_same_content_again_is_already_submitted() -> None:
-    server = Server()
-    await submit(server, appeal(), task_queue="q")  # type: ignore[arg-type]
+        row = await eventually(recorded)
+        data = json.loads(row["data"]) if isinstance(row["data"], str) else row["data"]
+        assert data["changed"] == ["address", "text"] and data["content"]["text"] == "Снег так и не вывезли."
 
-    same_moment = appeal(received_at="2026-11-29T04:00:00Z")
-    done = await submit(server, same_moment, task_queue="q")  # type: ignore[arg-type]
-
-    assert done.outcome is Outcome.already_submitted and not done.refused
-    assert server.signals == []
-    assert "already submitted" in done.describe()
-
-
-async def test_different_content_for_a_running_appeal_is_recorded_by_the_resubmitted_signal() -> None:
-    server = Server()
-    await submit(server, appeal(), task_queue="q")  # type: ignore[arg-type]
-    changed = appeal(text="Снег так и не вывезли.", address="Пермь, ул. Ленина, 50")
-
-    done = await submit(server, changed, task_queue="q")  # type: ignore[arg-type]
-
-    assert done.outcome is Outcome.changes_recorded and done.changes == ("text", "address")
-    assert server.signals == [("appeal-vk-wall-1", "resubmitted", changed)]
-    assert done.describe() == (
-        "appeal-vk-wall-1 already exists with different content: "
-        "changes to text, address were recorded against it for an operator"
-    )
-
-
-@pytest.mark.parametrize("race", [False, True])
-async def test_different_content_for_a_closed_appeal_is_refused_and_says_so(race: bool) -> None:
-    server = Server()
-    await submit(server, appeal(), task_queue="q")  # type: ignore[arg-type]
-    server.status = WorkflowExecutionStatus.RUNNING if race else WorkflowExecutionStatus.COMPLETED
-    server.closes_before_signal = race
-
-    done = await submit(server, appeal(text="Снег так и не вывезли."), task_queue="q")  # type: ignore[arg-type]
-
-    assert done.outcome is Outcome.closed and done.refused and done.changes == ("text",)
-    assert "is closed" in done.describe() and "was not recorded" in done.describe()
-    assert server.signals == []
+        # Once closed, different content is refused and says so; nothing is recorded.
+        await client.get_workflow_handle(first.workflow_id).terminate("test: closed")
+        late = await submit(client, first.model_copy(update={"text": "Ещё раз про снег."}), task_queue=task_queue)
+        assert late.outcome is Outcome.closed and late.refused
+        assert "is closed" in late.describe() and "was not recorded" in late.describe()
 
 
-async def test_when_the_existing_appeal_cannot_be_read_nothing_is_pretended() -> None:
-    server = Server()
-    await submit(server, appeal(), task_queue="q")  # type: ignore[arg-type]
-    server.query_fails = True
-
-    done = await submit(server, appeal(text="Другой текст."), task_queue="q")  # type: ignore[arg-type]
-
-    assert done.outcome is Outcome.unverified and done.refused
-    assert "could not be compared (no worker answered)" in done.describe()
-
-
-async def test_submit_many_refuses_two_versions_of_one_id_before_starting_anything() -> None:
-    server = Server()
-    batch = [appeal(external_id="a"), appeal(external_id="b"), appeal(external_id="a", text="Другой текст.")]
+async def test_submit_many_refuses_two_versions_of_one_id_before_starting_anything(dev_env, task_queue) -> None:
+    a, b = fresh(), fresh()
+    batch = [a, b, a.model_copy(update={"text": "Другой текст."})]
 
     with pytest.raises(InvalidAppeal) as refused:
-        await submit_many(server, batch)  # type: ignore[arg-type]
+        await submit_many(dev_env.client, batch, task_queue=task_queue)
 
-    assert refused.value.problems == ["item 1 and item 3: two versions of appeal-vk-a (they differ in text)"]
-    assert server.started == {}
+    assert refused.value.problems == [f"item 1 and item 3: two versions of {a.workflow_id} (they differ in text)"]
+    listed = [w async for w in dev_env.client.list_workflows(f'WorkflowId="{a.workflow_id}"')]
+    assert listed == []
 
 
-async def test_submit_many_starts_an_exact_repeat_once_and_answers_for_both() -> None:
-    server = Server()
+async def test_submit_many_starts_an_exact_repeat_once_and_answers_for_both(dev_env, pool, task_queue) -> None:
+    a, b = fresh(), fresh()
     seen: list[Submission] = []
-    batch = [appeal(external_id="a"), appeal(external_id="b"), appeal(external_id="a")]
-
-    done = await submit_many(server, batch, on_done=seen.append)  # type: ignore[arg-type]
-
-    assert [s.workflow_id for s in done] == ["appeal-vk-a", "appeal-vk-b", "appeal-vk-a"]
-    assert all(s.created for s in done) and len(seen) == 2 and len(server.starts) == 2
+    async with running_worker(dev_env.client, pool, task_queue):
+        done = await submit_many(dev_env.client, [a, b, a], on_done=seen.append, task_queue=task_queue)
+        assert [s.workflow_id for s in done] == [a.workflow_id, b.workflow_id, a.workflow_id]
+        assert all(s.created for s in done) and len(seen) == 2
 
 
 def test_a_batch_with_two_versions_of_one_id_is_refused_naming_both_lines() -> None:
