@@ -15,12 +15,14 @@ from collections import Counter
 from pathlib import Path
 
 from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import History
 from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
 from activities import db
 from stack import binaries, search_attributes
 from stack.client import DATA_CONVERTER
+from stack.codec import decode_message
 from stack.embedded import EmbeddedPostgres
 from stack.logs import configure
 from tests.conftest import running_worker
@@ -73,6 +75,12 @@ async def main(record: Path | None) -> None:
             for kind, n in kinds.most_common():
                 print(f"    {n:3d}  {kind}")
             if record:
+                # Recorded histories are read by every later build: store them decoded (the test
+                # data is synthetic), not under a key that only this run had.
+                proto = History(events=history.events)
+                assert DATA_CONVERTER.payload_codec is not None
+                await decode_message(proto, DATA_CONVERTER.payload_codec)
+                history = WorkflowHistory(history.workflow_id, list(proto.events))
                 record.mkdir(parents=True, exist_ok=True)
                 (record / f"{name}.json").write_text(history.to_json())
                 print(f"    recorded {record / f'{name}.json'}")

@@ -83,7 +83,7 @@ async def main(demo: bool = False) -> None:
             cleanup.callback(server.stop)
             await server.start()
             address, ui_url = server.address, server.ui_url
-        rt = metrics.runtime(settings.metrics_port)
+        rt = metrics.runtime(settings.metrics_port, settings.metrics_host)
         client = await connect(settings, address, runtime=rt)
         worker = asyncio.create_task(serve(client, database_url, settings, stop, rt))
         await asyncio.sleep(0)

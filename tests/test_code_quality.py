@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TYPED = ["appeals", "activities", "stack", "workflows", "worker.py", "starter.py", "appealctl.py"]
+TYPED = ["appeals", "activities", "stack", "workflows", "worker.py", "starter.py", "appealctl.py", "codec_server.py"]
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
