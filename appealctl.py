@@ -30,7 +30,7 @@ from pydantic import ValidationError
 from activities.db import create_pool
 from activities.planning import CALENDAR_FILE, ConfigError, load
 from appeals.durations import Duration
-from appeals.incidents import LinkAppeal, OpenIncident
+from appeals.incidents import LinkAppeal, OpenIncident, committed_date_problem
 from appeals.safety import EARLIEST, LATEST
 from appeals.working_calendar import CalendarConfig
 from stack import deadlines, reports
@@ -114,8 +114,9 @@ def deadline(args: argparse.Namespace) -> int:
 
 
 def _incident(args: argparse.Namespace) -> OpenIncident:
-    if args.committed_date and args.committed_date < datetime.now(UTC).date() - timedelta(days=1):
-        raise ops.CommandError(f"--committed-date {args.committed_date.isoformat()} is in the past")
+    problem = args.committed_date and committed_date_problem(args.committed_date, datetime.now(UTC).date())
+    if problem:
+        raise ops.CommandError(f"--{problem.replace('_', '-')}")
     return OpenIncident(
         incident_id=args.id,
         title=args.title,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated
 
 from pydantic import ConfigDict, Field, computed_field
@@ -78,3 +78,17 @@ class IncidentState(Model):
     def count(self) -> int:
         """How many appeals are linked."""
         return len(self.linked)
+
+
+MAX_COMMITMENT_DAYS = 366
+"""How far ahead an incident may commit: the appeals' commitment policy allows no more."""
+
+
+def committed_date_problem(committed: date, today: date) -> str | None:
+    """Why an incident cannot commit to `committed` as of `today`, or None. The door (appealctl)
+    and the incident workflow both ask it; each linked appeal checks its own policy too."""
+    if committed <= today:
+        return f"committed_date: {committed} is not after today ({today})"
+    if committed > today + timedelta(days=MAX_COMMITMENT_DAYS):
+        return f"committed_date: {committed} is more than {MAX_COMMITMENT_DAYS} days ahead (today is {today})"
+    return None

@@ -117,11 +117,28 @@ class SchemaPattern:
         return result
 
 
+def one_line(value: str) -> str:
+    """A name, a contact or a login is one line: a line break there smuggles a header into an
+    e-mail or a forged entry into a log, so it is refused, not stripped."""
+    for char, name in (("\n", "line break"), ("\t", "tab")):
+        at = value.find(char)
+        if at >= 0:
+            raise PydanticCustomError(
+                "not_one_line",
+                "must be one line: it contains a {what} (at character {at})",
+                {"what": name, "at": at + 1},
+            )
+    return value
+
+
 STORABLE = AfterValidator(storable)
+ONE_LINE = AfterValidator(one_line)
 VISIBLE = visible()
 NO_CONTROL = SchemaPattern(NO_CONTROL_PATTERN)
+ONE_LINE_PATTERN = r"^[^\u0000-\u001F\u007F-\u009F]*$"
+"""No control character at all, line breaks and tabs included, as a JSON Schema `pattern`."""
 
-Line = Annotated[str, Field(min_length=1, max_length=500), STORABLE, VISIBLE, NO_CONTROL]
+Line = Annotated[str, Field(min_length=1, max_length=500), STORABLE, ONE_LINE, VISIBLE, SchemaPattern(ONE_LINE_PATTERN)]
 """A required short text: a name, a login, a category, an address."""
 Text = Annotated[str, Field(min_length=1, max_length=20_000), STORABLE, VISIBLE, NO_CONTROL]
 """A required long text: the appeal, an answer, the citizen's reply."""
@@ -210,3 +227,8 @@ def pattern_checked(pattern: str, message: str) -> AfterValidator:
         return value
 
     return AfterValidator(check)
+
+
+class UndecodablePayload(ValueError):
+    """A payload no converter can read (an unknown encoding, bytes that are not JSON): raised
+    instead of the SDK's generic errors so that a workflow can fail at once on it."""

@@ -5,18 +5,36 @@ and stack traces moved into an encrypted payload too."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+from pydantic import ValidationError
+from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.contrib.pydantic import PydanticPayloadConverter, pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.runtime import Runtime
 from temporalio.service import TLSConfig
 
+from appeals.safety import UndecodablePayload
 from stack.codec import CodecKeyError, EncryptionCodec, keyring_from
 from stack.settings import Settings
 
 DEFAULT_ADDRESS = "localhost:7233"
+
+
+class AppealsPayloadConverter(PydanticPayloadConverter):
+    """Pydantic JSON; a payload that cannot be read at all raises UndecodablePayload, which the
+    workflows list among their failure types: a bad start fails at once instead of looping."""
+
+    def from_payloads(self, payloads: Sequence[Payload], type_hints: list[type] | None = None) -> list[Any]:
+        try:
+            return super().from_payloads(payloads, type_hints)
+        except ValidationError:
+            raise
+        except (KeyError, RuntimeError, ValueError) as err:
+            raise UndecodablePayload(f"input: cannot be read ({str(err).strip(chr(39))[:200]})") from err
 
 
 def data_converter(settings: Settings | None = None) -> DataConverter:
@@ -25,6 +43,7 @@ def data_converter(settings: Settings | None = None) -> DataConverter:
     codec = EncryptionCodec(lambda: keyring_from(settings or Settings()))
     return dataclasses.replace(
         pydantic_data_converter,
+        payload_converter_class=AppealsPayloadConverter,
         payload_codec=codec,
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )

@@ -18,15 +18,11 @@ from temporalio.client import Client
 from temporalio.runtime import Runtime
 
 from stack import logs
-from stack.settings import INCIDENT_WORKFLOW_TYPE, WORKFLOW_TYPE
 
 log = logs.get(__name__)
 
 LOOK_BACK = timedelta(days=30)  # on an empty table: what failed before this worker first ran
 OVERLAP = timedelta(hours=1)  # visibility is eventually consistent: look again a little back
-FILTER = (
-    f'ExecutionStatus="Failed" AND (WorkflowType="{WORKFLOW_TYPE}" OR WorkflowType="{INCIDENT_WORKFLOW_TYPE}")'
-)
 
 _INSERT = """
 INSERT INTO failed_intakes (run_id, workflow_id, workflow_type, failed_at, reason)
@@ -45,10 +41,12 @@ def one_line(message: str) -> str:
     return "; ".join(lines)[:1000] or "failed"
 
 
-async def record_failed(client: Client, pool: asyncpg.Pool, since: datetime) -> list[str]:
-    """Record every failed appeal or incident start closed after `since`; returns the new ones."""
+async def record_failed(client: Client, pool: asyncpg.Pool, since: datetime, task_queue: str) -> list[str]:
+    """Record every run on `task_queue` that failed after `since` (an appeal, an incident, a type
+    that does not exist); returns the workflow ids recorded now."""
     known = {r["run_id"] for r in await pool.fetch("SELECT run_id FROM failed_intakes WHERE failed_at >= $1", since)}
-    query = f'{FILTER} AND CloseTime > "{since.astimezone(UTC).isoformat()}"'
+    after = since.astimezone(UTC).isoformat()
+    query = f'ExecutionStatus="Failed" AND TaskQueue="{task_queue}" AND CloseTime > "{after}"'
     new: list[str] = []
     async for execution in client.list_workflows(query):
         if execution.run_id in known:
@@ -66,7 +64,7 @@ async def record_failed(client: Client, pool: asyncpg.Pool, since: datetime) -> 
     return new
 
 
-async def watch(client: Client, pool: asyncpg.Pool, rt: Runtime | None, every: float = 15.0) -> None:
+async def watch(client: Client, pool: asyncpg.Pool, rt: Runtime | None, task_queue: str, every: float = 15.0) -> None:
     """Until cancelled: record failed starts and count them."""
     counter = (rt or Runtime.default()).metric_meter.create_counter(
         "appeal_intakes_failed", "Appeal and incident starts that failed and were recorded in failed_intakes"
@@ -75,7 +73,7 @@ async def watch(client: Client, pool: asyncpg.Pool, rt: Runtime | None, every: f
         try:
             latest = await pool.fetchval("SELECT max(failed_at) FROM failed_intakes")
             since = (latest - OVERLAP) if latest else datetime.now(UTC) - LOOK_BACK
-            for _ in await record_failed(client, pool, since):
+            for _ in await record_failed(client, pool, since, task_queue):
                 counter.add(1)
         except (OSError, RuntimeError, asyncpg.PostgresError) as err:  # Temporal or PostgreSQL away: next round
             log.warning("intake watch skipped a round", error=type(err).__name__)

@@ -28,6 +28,7 @@ from stack.settings import Settings
 from workflows.appeal import AppealWorkflow
 from workflows.incident import IncidentWorkflow
 from workflows.retention import RetentionWorkflow
+from workflows.unknown import UnknownWorkflow
 
 log = logs.get(__name__)
 
@@ -45,7 +46,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings, *, task
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
-        workflows=[AppealWorkflow, IncidentWorkflow, RetentionWorkflow],
+        workflows=[AppealWorkflow, IncidentWorkflow, RetentionWorkflow, UnknownWorkflow],
         activities=[
             planning.plan_appeal,
             checking.check_answer,
@@ -95,7 +96,7 @@ async def serve(
     await ensure_retention_schedule(client, settings)
     async with prepared_pool(database_url) as pool:
         worker = build_worker(client, pool, settings)
-        background = [asyncio.create_task(intake_watch.watch(client, pool, rt))]
+        background = [asyncio.create_task(intake_watch.watch(client, pool, rt, settings.task_queue))]
         if rt:
             background.append(asyncio.create_task(metrics.export_open_appeals(rt, pool)))
         async with worker:

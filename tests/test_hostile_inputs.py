@@ -1016,7 +1016,7 @@ async def hostile_report(
     catcher = TracebackCatcher()
     logging.getLogger().addHandler(catcher)
     async with running_worker(dev_env.client, pool, run.task_queue):
-        watcher = asyncio.create_task(intake_watch.watch(dev_env.client, pool, None, every=1.0))
+        watcher = asyncio.create_task(intake_watch.watch(dev_env.client, pool, None, run.task_queue, every=1.0))
         try:
             outcomes = list(await asyncio.gather(*(run.one(case, i) for i, case in enumerate(CASES))))
             stuck, half, unowned = await run.global_checks(outcomes)

@@ -58,7 +58,7 @@ async def test_a_start_that_cannot_run_fails_at_once_and_is_recorded(dev_env, po
         with pytest.raises(WorkflowFailureError):
             await asyncio.wait_for(handle.result(), 20)
         assert await task_attempt(client, workflow_id) == 0  # failed, not retrying a task
-        recorded = await eventually(lambda: intake_watch.record_failed(client, pool, since))
+        recorded = await eventually(lambda: intake_watch.record_failed(client, pool, since, task_queue))
     assert workflow_id in recorded
     row = await pool.fetchrow("SELECT reason, workflow_type FROM failed_intakes WHERE workflow_id = $1", workflow_id)
     assert row["workflow_type"] == "AppealWorkflow"
@@ -66,7 +66,7 @@ async def test_a_start_that_cannot_run_fails_at_once_and_is_recorded(dev_env, po
     assert "Мария" not in row["reason"] and "input_value" not in row["reason"]
     assert await pool.fetchval("SELECT count(*) FROM appeals WHERE workflow_id = $1", workflow_id) == 0
     # Seen once: a second look records nothing new.
-    assert workflow_id not in await intake_watch.record_failed(client, pool, since)
+    assert workflow_id not in await intake_watch.record_failed(client, pool, since, task_queue)
 
 
 async def test_signals_that_cannot_be_used_are_refused_in_the_timeline(dev_env, pool, task_queue):

@@ -18,12 +18,12 @@ with `workflow.patched(...)` so that the appeals already in flight keep replayin
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.common import RawValue, RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -76,6 +76,7 @@ with workflow.unsafe.imports_passed_through():
         Projection,
         Publication,
     )
+    from appeals.safety import UndecodablePayload
     from appeals.sla import Role, SlaPolicy
     from appeals.state import AppealResult, AppealState, ClockView, Commitment, TimelineEntry
     from appeals.working_calendar import WorkingCalendar
@@ -126,7 +127,7 @@ def _problems(err: ValidationError) -> str:
 
 # A start whose input does not decode fails the workflow at once (visible as Failed, and recorded by
 # the intake watch), instead of failing its first task again and again.
-@workflow.defn(name=WORKFLOW_TYPE, failure_exception_types=[ValidationError])
+@workflow.defn(name=WORKFLOW_TYPE, failure_exception_types=[ValidationError, UndecodablePayload])
 class AppealWorkflow:
     @workflow.init
     def __init__(self, appeal: AppealInput | None = None, *extra: Any) -> None:
@@ -247,10 +248,10 @@ class AppealWorkflow:
         await self.join_open_incident()
         if self.pending_join is not None:
             join, self.pending_join = self.pending_join, None
-            await self.join_incident(join)
+            await self.joined(join)
         if self.pending_answer is not None:
             answered, self.pending_answer = self.pending_answer, None
-            await self.incident_answered(answered)
+            await self.incident_answer(answered)
 
     async def join_open_incident(self) -> None:
         """Suggestion rule: an open incident with the same category and address takes this appeal."""
@@ -1213,22 +1214,30 @@ class AppealWorkflow:
         self._check_pause(PauseClocks(by=action.by, reason=action.question))
 
     # --- Signals: fire-and-forget, so each is validated here and a refusal is recorded ---------
-    # They take the raw JSON (`Any`): a payload that does not fit the model is refused in the
-    # timeline, where an operator sees it, instead of being dropped by the SDK with a log line.
+    # They take the raw payload: one that does not decode or fit the model is refused in the
+    # timeline, where an operator sees it, instead of being dropped by the SDK with a log line
+    # (which would also carry the input, personal data, into the worker's log).
 
     async def refuse_signal(self, name: str, reason: str) -> None:
         await self.record("signal_refused", f"signal {name} refused: {reason}", signal=name, reason=reason)
 
-    async def accept_signal(self, name: str, model: type[Any], raw: Any) -> Any:
+    async def accept_signal(self, name: str, model: type[Any], raw: RawValue) -> Any:
         """The signal's model, or None once the refusal is recorded."""
         try:
-            return model.model_validate(raw.model_dump(mode="json") if hasattr(raw, "model_dump") else raw)
+            return workflow.payload_converter().from_payload(raw.payload, model)
         except ValidationError as err:
             await self.refuse_signal(name, _problems(err))
-            return None
+        except (UndecodablePayload, ValueError, RuntimeError) as err:
+            await self.refuse_signal(name, f"cannot be read ({type(err).__name__})")
+        return None
+
+    @workflow.signal(dynamic=True)
+    async def unknown_signal(self, name: str, args: Sequence[RawValue]) -> None:
+        """A signal this workflow does not have: recorded, never silently buffered."""
+        await self.refuse_signal(name[:100], "this appeal has no such signal")
 
     @workflow.signal
-    async def citizen_replied(self, raw: Any) -> None:
+    async def citizen_replied(self, raw: RawValue) -> None:
         """From the intake side: the citizen answered the question; the clocks run again."""
         reply: CitizenReply | None = await self.accept_signal("citizen_replied", CitizenReply, raw)
         if reply is None:
@@ -1277,7 +1286,7 @@ class AppealWorkflow:
             raise ValueError("original: an appeal cannot duplicate itself")
 
     @workflow.signal(name="resubmitted")
-    async def resubmitted(self, raw: Any) -> None:
+    async def resubmitted(self, raw: RawValue) -> None:
         """The intake sent this appeal again with different content: kept for an operator, never
         dropped and never applied on its own (the official works from what was registered)."""
         again: AppealInput | None = await self.accept_signal("resubmitted", AppealInput, raw)
@@ -1298,10 +1307,14 @@ class AppealWorkflow:
         )
 
     @workflow.signal
-    async def join_incident(self, raw: Any) -> None:
+    async def join_incident(self, raw: RawValue) -> None:
         """Linked to a systemic incident: its commitment becomes this appeal's answer deadline."""
         join: JoinIncident | None = await self.accept_signal("join_incident", JoinIncident, raw)
-        if join is None or self.ended or self.closed_at is not None:
+        if join is not None:
+            await self.joined(join)
+
+    async def joined(self, join: JoinIncident) -> None:
+        if self.ended or self.closed_at is not None:
             return
         if self.calendar is None:  # not routed yet: joined right after routing
             self.pending_join = join
@@ -1325,10 +1338,14 @@ class AppealWorkflow:
             )
 
     @workflow.signal
-    async def incident_answered(self, raw: Any) -> None:
+    async def incident_answered(self, raw: RawValue) -> None:
         """The incident's one answer, taken as this appeal's own; moderated and published here."""
         answered: IncidentAnswered | None = await self.accept_signal("incident_answered", IncidentAnswered, raw)
-        if answered is None or self.closed_at is not None:
+        if answered is not None:
+            await self.incident_answer(answered)
+
+    async def incident_answer(self, answered: IncidentAnswered) -> None:
+        if self.closed_at is not None:
             return
         if self.calendar is None:  # not routed yet: taken right after routing
             self.pending_answer = answered

@@ -26,17 +26,18 @@ with workflow.unsafe.imports_passed_through():
         JoinIncident,
         LinkAppeal,
         OpenIncident,
+        committed_date_problem,
     )
     from appeals.records import IncidentLookup, IncidentRecord
+    from appeals.safety import UndecodablePayload
     from stack.settings import INCIDENT_WORKFLOW_TYPE
 
 STORE_TIMEOUT = timedelta(seconds=30)
 STORE_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
-MAX_HORIZON_DAYS = 366  # as the appeals' commitment policy allows
 
 
 # A start whose input does not decode fails at once instead of retrying its first task forever.
-@workflow.defn(name=INCIDENT_WORKFLOW_TYPE, failure_exception_types=[ValidationError])
+@workflow.defn(name=INCIDENT_WORKFLOW_TYPE, failure_exception_types=[ValidationError, UndecodablePayload])
 class IncidentWorkflow:
     @workflow.init
     def __init__(self, incident: OpenIncident) -> None:
@@ -56,14 +57,9 @@ class IncidentWorkflow:
 
     @workflow.run
     async def run(self, incident: OpenIncident) -> IncidentState:
-        committed, today = incident.committed_date, workflow.now().date()
-        if committed is not None and not today < committed <= today + timedelta(days=MAX_HORIZON_DAYS):
-            # Each linked appeal would refuse it anyway; say so once, where the operator looks.
-            raise ApplicationError(
-                f"committed_date: {committed} must be after today ({today}) and within {MAX_HORIZON_DAYS} days",
-                type="InvalidIncident",
-                non_retryable=True,
-            )
+        problem = incident.committed_date and committed_date_problem(incident.committed_date, workflow.now().date())
+        if problem:  # each linked appeal would refuse it anyway; say so once, where the operator looks
+            raise ApplicationError(problem, type="InvalidIncident", non_retryable=True)
         await self.save()
         matching = await workflow.execute_activity_method(
             IncidentActivities.find_matching_appeals,
