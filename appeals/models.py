@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from appeals.safety import (
     NO_CONTROL,
+    ONE_LINE,
     STORABLE,
     SaneDate,
     SaneInstant,
@@ -126,8 +127,8 @@ class Coordinates(Model):
 
 class Attachment(Model):
     url: Url
-    kind: Annotated[str, Field(min_length=1, max_length=50), STORABLE, visible(), NO_CONTROL] = "file"
-    name: Annotated[str, Field(max_length=300), STORABLE, NO_CONTROL] | None = None
+    kind: Annotated[str, Field(min_length=1, max_length=50), STORABLE, ONE_LINE, visible(), NO_CONTROL] = "file"
+    name: Annotated[str, Field(max_length=300), STORABLE, ONE_LINE, NO_CONTROL] | None = None
 
 
 class AppealInput(Model):

@@ -110,12 +110,29 @@ def test_control_characters_are_refused_in_every_string_field(
     assert words in message and "(at character 4)" in message, message
 
 
-@pytest.mark.parametrize(("model", "payload", "path"), STRING_FIELDS, ids=lambda v: v if isinstance(v, str) else "")
+# Names, logins, contacts, places and ids are one line: a line break there would smuggle a header
+# into an e-mail or a forged entry into a log. Texts keep their lines.
+ONE_LINE = {"name", "handle", "contact", "category", "municipality", "address", "by", "title", "opened_by"}
+MULTI_LINE = [(m, p, f) for m, p, f in STRING_FIELDS if f.split(".")[-1] not in ONE_LINE]
+ONE_LINE_FIELDS = [(m, p, f) for m, p, f in STRING_FIELDS if f.split(".")[-1] in ONE_LINE]
+
+
+@pytest.mark.parametrize(("model", "payload", "path"), MULTI_LINE, ids=lambda v: v if isinstance(v, str) else "")
 def test_line_breaks_are_normalised_and_tabs_kept(model: type[BaseModel], payload: dict[str, Any], path: str) -> None:
     text = "Первая строка\r\nвторая\rтретья\tс табуляцией, и ещё слова"
     validated = model.model_validate(with_value(payload, path, text))
 
     assert value_at(validated, path) == "Первая строка\nвторая\nтретья\tс табуляцией, и ещё слова"
+
+
+@pytest.mark.parametrize(("model", "payload", "path"), ONE_LINE_FIELDS, ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(("char", "what"), [("\r\n", "line break"), ("\n", "line break"), ("\t", "tab")])
+def test_one_line_fields_refuse_line_breaks_and_tabs(
+    model: type[BaseModel], payload: dict[str, Any], path: str, char: str, what: str
+) -> None:
+    message = refusal(model, with_value(payload, path, f"+7 900{char}Bcc: all@example.org"))
+
+    assert message == f"{path}: must be one line: it contains a {what} (at character 7)", message
 
 
 INVISIBLE = ["\u200b", "\u200b\u200c\u200d", "\u2060\ufeff", "\u00ad", "\u202e\u2066\u2069", "\u3164", " \u200b \u034f"]
