@@ -6,6 +6,8 @@ python appealctl.py act appeal-vk-wall-123456_789 acknowledge by=ivanov
 python appealctl.py act ID answer --input '{"by": "ivanov", "text": "..."}'
 python appealctl.py overdue                            # open appeals past a deadline
 python appealctl.py deadline --start 2026-12-30T17:00+05:00 --policy social --clock answer
+python appealctl.py deadline --start 2026-03-19T16:00+03:00 --duration "4 working hours" --municipality Казань
+python appealctl.py municipalities --unknown               # appeals planned on the default zone/calendar
 python appealctl.py incident open --id heat-mira-12 --title "..." --category heating --address "..."
 python appealctl.py incident link heat-mira-12 appeal-vk-123
 python appealctl.py incident show heat-mira-12
@@ -28,16 +30,18 @@ import asyncpg
 from pydantic import ValidationError
 
 from activities.db import create_pool
-from activities.planning import CALENDAR_FILE, ConfigError, load
+from activities.planning import CALENDAR_FILE, ConfigError, load, load_calendars
 from appeals.durations import Duration
 from appeals.incidents import LinkAppeal, OpenIncident, committed_date_problem
 from appeals.safety import EARLIEST, LATEST
-from appeals.working_calendar import CalendarConfig
+from appeals.working_calendar import CalendarConfig, Explanation
 from stack import deadlines, reports
 from stack import operator_commands as ops
 from stack.client import connect
 from stack.errors import OneLineParser, check_arguments, describe, one_line, printable, unexpected
 from stack.filters import filters
+from stack.municipalities import assumed as assumed_appeals
+from stack.municipalities import known as known_municipalities
 from stack.process import exit_now
 from stack.settings import Settings
 from stack.text_table import text_table
@@ -106,10 +110,47 @@ def deadline(args: argparse.Namespace) -> int:
     print(f"start      {args.start.isoformat()}")
     print(f"duration   {duration}")
     print(f"zone       {explanation.zone}")
+    print(f"calendar   {_calendar_line(explanation)}")
     print(f"deadline   {explanation.deadline_local.isoformat()}   ({explanation.deadline.isoformat()})")
     print("why")
     for line in explanation.reasons:
         print(f"  - {line}")
+    return 0
+
+
+def _calendar_line(explanation: Explanation) -> str:
+    if explanation.assumed:
+        return "federal, assumed for an unknown municipality (see why)"
+    if explanation.region:
+        return f"federal + {explanation.region} (its own holidays, shortened eves and transfers)"
+    return "federal"
+
+
+async def municipalities(args: argparse.Namespace) -> int:
+    settings = Settings()
+    if not args.unknown:
+        rows = known_municipalities(load_calendars(settings.config_dir)[0])
+        if args.json:
+            print(json.dumps([dataclasses.asdict(r) for r in rows], ensure_ascii=False, indent=2))
+        else:
+            table = ("municipality", "zone", "region", "region_file")
+            print(text_table(table, [[getattr(r, c) for c in table] for r in rows]))
+        return 0
+    if not settings.database_url:
+        raise ops.CommandError("municipalities --unknown needs APPEALS_DATABASE_URL")
+    pool = await create_pool(settings.database_url, max_size=2)
+    try:
+        found = await assumed_appeals(pool, include_closed=not args.open)
+    except asyncpg.UndefinedTableError:
+        raise ops.CommandError("the database has no appeals tables yet: start a worker once to migrate it") from None
+    finally:
+        await pool.close()
+    if args.json:
+        print(json.dumps([dataclasses.asdict(r) for r in found], ensure_ascii=False, indent=2, default=str))
+    else:
+        columns = ("workflow_id", "municipality", "status", "routed_at", "note")
+        print(text_table(columns, [[getattr(r, c) for c in columns] for r in found]))
+        print(f"{len(found)} appeals planned on an assumed zone and calendar")
     return 0
 
 
@@ -234,7 +275,9 @@ def parser() -> argparse.ArgumentParser:
     what.add_argument("--duration", help='e.g. "8 working hours", "30 calendar days"')
     what.add_argument("--policy", help="a policy name from sla.toml (with --clock)")
     due.add_argument("--clock", default="answer", help=f"with --policy: {', '.join(deadlines.CLOCKS)}")
-    due.add_argument("--municipality", help="picks the time zone (calendar.toml); default Perm")
+    due.add_argument(
+        "--municipality", help="picks the zone and the region's calendar (calendar.toml); unknown: the default, said"
+    )
     due.add_argument("--json", action="store_true", help="machine-readable output")
 
     incident = commands.add_parser("incident", help="systemic incidents: open, link, show")
@@ -266,6 +309,11 @@ def parser() -> argparse.ArgumentParser:
     listing.add_argument("--executor", default="perm-roads@gorodperm.ru")
     listing.add_argument("--municipality", help="whose working hours (default Perm)")
 
+    places = commands.add_parser("municipalities", help="the municipalities calendar.toml knows, or --unknown")
+    places.add_argument("--unknown", action="store_true", help="appeals whose municipality was unknown (PostgreSQL)")
+    places.add_argument("--open", action="store_true", help="with --unknown: only appeals not closed yet")
+    places.add_argument("--json", action="store_true")
+
     schema = commands.add_parser("schema", help="write the JSON Schemas of the input and every action")
     schema.add_argument("--out", default="schema")
     return root
@@ -282,6 +330,8 @@ def main(argv: list[str] | None = None) -> int:
             return deadline(args)
         if args.command == "report":
             return asyncio.run(report(args))
+        if args.command == "municipalities":
+            return asyncio.run(municipalities(args))
         if args.command == "filters":
             calendar = deadlines.calendar_for(Settings().config_dir, args.municipality)
             for question, query in filters(datetime.now(UTC), calendar, args.executor).items():

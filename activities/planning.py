@@ -16,14 +16,16 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 from temporalio import activity
 
+from appeals.calendar.config import REGION_ID as REGION_NAME
 from appeals.records import AppealPlan, PlanRequest
 from appeals.routing import RoutingTable, route
 from appeals.sla import PolicySet
-from appeals.working_calendar import CalendarConfig, WorkingCalendar
+from appeals.working_calendar import CalendarConfig, Calendars, RegionCalendar
 
 SLA_FILE = "sla.toml"
 ROUTING_FILE = "routing.toml"
 CALENDAR_FILE = "calendar.toml"
+REGIONS_DIR = "regions"  # config/regions/<region>.toml: a republic's own days off
 # Years of the production calendar each appeal pins: enough for a 59-ФЗ appeal with its
 # extension and an honest deadline a year ahead.
 PINNED_YEARS = 3
@@ -60,6 +62,30 @@ def load(path: Path, model: type[M]) -> tuple[M, str]:
     return parsed, hashlib.sha256(raw).hexdigest()[:12]
 
 
+def load_calendars(config_dir: Path) -> tuple[Calendars, str, str]:
+    """calendar.toml and every region file: the calendars, and the versions of both.
+
+    Every file in config/regions/ is validated, used or not, so a broken one fails the worker's
+    check; a region a municipality names must have its file. The second version is "-" when
+    there are no region files.
+    """
+    config, calendar_version = load(config_dir / CALENDAR_FILE, CalendarConfig)
+    folder = config_dir / REGIONS_DIR
+    names = {path.stem for path in folder.glob("*.toml")} | config.regions()
+    regions: dict[str, RegionCalendar] = {}
+    digest = hashlib.sha256()
+    for name in sorted(names):
+        path = folder / f"{name}.toml"
+        if not REGION_NAME.match(name):
+            raise ConfigError(f"{path}: name a region file like tatarstan.toml (a-z, 0-9, _ and -)")
+        if not path.is_file():
+            users = [m for m, where in config.municipalities.items() if where.region == name]
+            raise ConfigError(f"{path}: file not found; {config_dir / CALENDAR_FILE} puts {', '.join(users)} there")
+        regions[name], version = load(path, RegionCalendar)
+        digest.update(f"{name}:{version};".encode())
+    return Calendars(config, regions), calendar_version, digest.hexdigest()[:12] if regions else "-"
+
+
 class PlanningActivities:
     def __init__(self, config_dir: Path) -> None:
         self._config_dir = config_dir
@@ -68,18 +94,18 @@ class PlanningActivities:
         """Validate every file now, so a worker never starts on a broken config."""
         return self.load_all()[3]
 
-    def load_all(self) -> tuple[PolicySet, RoutingTable, CalendarConfig, str]:
+    def load_all(self) -> tuple[PolicySet, RoutingTable, Calendars, str]:
         policies, sla_version = load(self._config_dir / SLA_FILE, PolicySet)
         table, routing_version = load(self._config_dir / ROUTING_FILE, RoutingTable)
-        calendar, calendar_version = load(self._config_dir / CALENDAR_FILE, CalendarConfig)
-        version = f"sla:{sla_version} routing:{routing_version} calendar:{calendar_version}"
-        return policies, table, calendar, version
+        calendars, calendar_version, regions_version = load_calendars(self._config_dir)
+        version = f"sla:{sla_version} routing:{routing_version} calendar:{calendar_version} regions:{regions_version}"
+        return policies, table, calendars, version
 
     @activity.defn
     async def plan_appeal(self, request: PlanRequest) -> AppealPlan:
-        policies, table, calendar_config, version = self.load_all()
+        policies, table, calendars, version = self.load_all()
         appeal = request.appeal
-        calendar = WorkingCalendar.for_municipality(calendar_config, appeal.municipality)
+        calendar = calendars.for_municipality(appeal.municipality)
         first = min(appeal.received_at, request.now or appeal.received_at).year
         return AppealPlan(
             route=route(table, appeal),

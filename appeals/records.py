@@ -80,6 +80,14 @@ class AppealPlan(Model):
     policy_version: str
     calendar: CalendarSnapshot
 
+    @property
+    def calendar_note(self) -> str | None:
+        """Set when the municipality is not in calendar.toml: the zone and calendar assumed instead.
+
+        The routed event carries it as `calendar_note`; `appealctl.py municipalities --unknown` lists it.
+        """
+        return self.calendar.assumed
+
 
 class Publication(Model):
     """An accepted answer on its way to the citizen, in the channel the appeal came from."""

@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from activities.planning import CALENDAR_FILE, SLA_FILE, load
+from activities.planning import SLA_FILE, load, load_calendars
 from appeals import clocks
 from appeals.durations import Duration
 from appeals.sla import PolicySet
-from appeals.working_calendar import CalendarConfig, Explanation, WorkingCalendar
+from appeals.working_calendar import Explanation, WorkingCalendar
 
 CLOCKS = ("acknowledge", "answer", "final_after_interim", "redirect", "rework", "feedback_window")
 LONGEST = timedelta(days=3660)  # ten years: no SLA clock is longer, and the calendar stays fast
@@ -39,8 +39,9 @@ def duration_of(config_dir: Path, policy: str, clock: str) -> Duration:
 
 
 def calendar_for(config_dir: Path, municipality: str | None) -> WorkingCalendar:
-    config, _ = load(config_dir / CALENDAR_FILE, CalendarConfig)
-    return WorkingCalendar.for_municipality(config, municipality)
+    """The municipality's calendar (zone and region), as a new appeal would pin it."""
+    calendars, _, _ = load_calendars(config_dir)
+    return calendars.for_municipality(municipality)
 
 
 def explain(config_dir: Path, start: datetime, duration: Duration, municipality: str | None) -> Explanation:
@@ -53,7 +54,7 @@ def explain(config_dir: Path, start: datetime, duration: Duration, municipality:
         raise ValueError(f"{duration} from {start.isoformat()} ends beyond the dates a calendar can hold") from None
     if duration.whole_working_days is not None:
         explanation.reasons.insert(
-            0,
+            1 if explanation.assumed else 0,  # what was assumed stays the first thing said
             f"{duration}: to the end of the {duration.whole_working_days}th working day after "
             f"{calendar.local_date(start).isoformat()}: {amount.total_seconds() / 3600:g} working hours",
         )

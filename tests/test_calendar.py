@@ -315,9 +315,17 @@ def test_the_local_date_decides_the_holiday():
     assert MOSCOW_CAL.working_time_between(datetime(2026, 12, 30, 16, tzinfo=MSK), instant) == timedelta(hours=2)
 
 
-def test_unknown_municipality_uses_the_default_zone():
-    assert WorkingCalendar.for_municipality(CONFIG, "Чердынь").zone_name == "Asia/Yekaterinburg"
-    assert WorkingCalendar.for_municipality(CONFIG, None).zone_name == "Asia/Yekaterinburg"
+def test_unknown_municipality_uses_the_default_zone_and_says_so():
+    unknown = WorkingCalendar.for_municipality(CONFIG, "Чердынь")
+    assert unknown.zone_name == "Asia/Yekaterinburg" and unknown.region is None
+    assert unknown.assumed == (
+        "municipality 'Чердынь' is not in config/calendar.toml: "
+        "the default zone Asia/Yekaterinburg and the federal calendar are assumed"
+    )
+    nameless = WorkingCalendar.for_municipality(CONFIG, None)
+    assert nameless.zone_name == "Asia/Yekaterinburg"
+    assert nameless.assumed is not None and nameless.assumed.startswith("no municipality given: ")
+    assert WorkingCalendar.for_municipality(CONFIG, "Москва").assumed is None
 
 
 # --- calendar time (59-ФЗ) -------------------------------------------------------------------
@@ -360,7 +368,7 @@ def test_explain_lists_the_skipped_and_shortened_days():
     assert "2026-12-31 day off: Выходной (перенесено с 04.01.2026)" in working.reasons
 
     shortened = CAL.explain(perm(2026, 11, 3, 10), timedelta(hours=8), working=True)
-    assert "2026-11-03 shortened pre-holiday day (-1h)" in shortened.reasons
+    assert "2026-11-03 shortened pre-holiday day (-1h): eve of День народного единства" in shortened.reasons
     assert "2026-11-04 holiday: День народного единства" in shortened.reasons
     assert shortened.deadline == perm(2026, 11, 5, 11)
 
@@ -376,6 +384,8 @@ def test_the_shipped_config_is_valid():
     config = CalendarConfig.model_validate(tomllib.loads((ROOT / "config/calendar.toml").read_text("utf-8")))
     assert config.zone_for("Кунгур") == "Asia/Yekaterinburg"
     assert config.zone_for("Якутск") == "Asia/Yakutsk"
+    assert config.place("Казань").region == "tatarstan" and config.zone_for("Казань") == "Europe/Moscow"
+    assert config.place("Уфа").region == "bashkortostan" and config.zone_for("Уфа") == "Asia/Yekaterinburg"
     assert config.hours == CalendarConfig().hours
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,7 @@ def rule(executor: str, **match: Any) -> RoutingRule:
 def copy_config(target: Path) -> Path:
     for name in CONFIG_FILES:
         (target / name).write_bytes((CONFIG_DIR / name).read_bytes())
+    shutil.copytree(CONFIG_DIR / "regions", target / "regions")
     return target
 
 
