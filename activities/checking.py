@@ -1,8 +1,13 @@
 """The automatic anti-«отписка» check, as a local activity.
 
-The checker is pure (appeals/moderation.py), but its thresholds are an operator's
-file and its rules will improve; running it as a local activity records each
-verdict in the history, so a better checker never changes an appeal in flight.
+The checker is pure (appeals/moderation/), but its thresholds and patterns are an operator's
+file and its rules will improve; running it as a local activity records each verdict in the
+history, so a better checker never changes an appeal in flight.
+
+Checking is CPU-bound (tokens, lemmas, patterns: a few milliseconds an answer), so the
+activity is a plain `def`: the worker runs it on its `activity_executor` thread pool and its
+event loop keeps serving workflow tasks meanwhile. The Russian dictionaries load once per
+worker process, on the first check or at `warm_up()` when the worker starts.
 """
 
 from __future__ import annotations
@@ -23,10 +28,17 @@ class CheckingActivities:
         self._config_dir = config_dir
 
     def check(self) -> str:
+        """Validate the file (patterns included) now, so a worker never starts on a broken config."""
         return load(self._config_dir / MODERATION_FILE, ModerationConfig)[1]
 
+    def warm_up(self) -> None:
+        """Load the dictionaries and compile the patterns before the first answer arrives."""
+        self.check_answer(
+            CheckRequest(answer="Яму заделали 12 мая.", appeal_text="", attachments=0, citizen_contacts=[])
+        )
+
     @activity.defn
-    async def check_answer(self, request: CheckRequest) -> QualityReport:
+    def check_answer(self, request: CheckRequest) -> QualityReport:
         config, _ = load(self._config_dir / MODERATION_FILE, ModerationConfig)
         return check_answer(
             request.answer,

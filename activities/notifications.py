@@ -39,4 +39,6 @@ class NotificationActivities:
             notification.body,
             self._notifier.name,
         )
-        return await deliver_once(self._pool, LEDGER, (key,), (_INSERT, row), lambda: self._notifier.send(notification))
+        return await deliver_once(
+            self._pool, LEDGER, (key,), (_INSERT, row), lambda _receipt: self._notifier.send(notification)
+        )

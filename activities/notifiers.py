@@ -2,10 +2,10 @@
 
 `log` (the default) writes a structured log line with no personal data in it: the
 kind, the appeal, the step and the recipient's role; the address, subject and body
-stay in the `notifications` table. `webhook` POSTs JSON signed per `appeals.signing`
-(a key id, a timestamp and an HMAC-SHA256 of both with the body) and carries an
-Idempotency-Key header, so a receiver can drop the rare repeat after a worker
-crashed between sending and recording.
+stay in the `notifications` table. `smtp` e-mails it (activities/smtp.py). `webhook`
+POSTs JSON signed per `appeals.signing` (a key id, a timestamp and an HMAC-SHA256 of
+both with the body) and carries an Idempotency-Key header, so a receiver can drop the
+rare repeat after a worker crashed between sending and recording.
 
 A failed delivery is described in a few words ("HTTP 503 Service Unavailable",
 "connection refused", "timeout"): never the URL, never what the receiver answered.
@@ -46,6 +46,14 @@ class TransientDeliveryError(DeliveryError):
 
 class PermanentDeliveryError(DeliveryError):
     """The receiver refused the notification for good; retrying cannot help."""
+
+
+class RateLimited(TransientDeliveryError):
+    """The receiver asked us to slow down; `retry_after` is how long it asked us to wait, in seconds."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
 
 
 def describe_status(status: int) -> str:
@@ -150,9 +158,13 @@ def check_key_id(variable: str, key_id: str) -> None:
 def from_settings(settings: Settings) -> Notifier:
     if settings.notifier == "log":
         return LogNotifier()
+    if settings.notifier == "smtp":
+        from activities import smtp  # here: smtp.py builds on this module's errors
+
+        return smtp.from_settings(settings)
     if settings.notifier == "webhook":
         if not settings.webhook_url or not settings.webhook_secret:
             raise SystemExit("APPEALS_NOTIFIER=webhook needs APPEALS_WEBHOOK_URL and APPEALS_WEBHOOK_SECRET")
         check_key_id("APPEALS_WEBHOOK_KEY_ID", settings.webhook_key_id)
         return WebhookNotifier(settings.webhook_url, settings.webhook_key_id, settings.webhook_secret)
-    raise SystemExit(f"APPEALS_NOTIFIER={settings.notifier!r}: choose 'log' or 'webhook'")
+    raise SystemExit(f"APPEALS_NOTIFIER={settings.notifier!r}: choose 'log', 'webhook' or 'smtp'")

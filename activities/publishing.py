@@ -1,25 +1,42 @@
 """Publishing: the accepted answer goes to the citizen in the channel the appeal came from.
 
-One interface for every channel — a reply in the source social network, the website,
-e-mail or the ПОС callback. `record` (the default) keeps the reply in the
-`publications` table for the channel integrations to pick up; `webhook` POSTs it,
-signed with its own secret and key id (APPEALS_PUBLISH_WEBHOOK_SECRET,
-APPEALS_PUBLISH_WEBHOOK_KEY_ID), to APPEALS_PUBLISH_WEBHOOK_URL.
+One interface, one publisher per channel (config/publishing.toml; the rest go to
+APPEALS_PUBLISHER):
+
+- `record` (the default) keeps the reply in the `publications` table for the channel
+  integrations to pick up;
+- `webhook` POSTs it, signed with its own secret and key id (APPEALS_PUBLISH_WEBHOOK_SECRET,
+  APPEALS_PUBLISH_WEBHOOK_KEY_ID), to APPEALS_PUBLISH_WEBHOOK_URL;
+- `telegram` replies to the citizen's message through the Bot API (activities/telegram.py);
+- `vk` comments under the citizen's post or answers the message (activities/vk.py).
+
+Every answer is published once: the `publications` row (one per appeal and step) is locked
+while the publisher works and marked published with what the channel returned (`receipt`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Protocol
 
 import asyncpg
 from temporalio import activity
 
-from activities.delivery import Ledger, deliver_once
+from activities.delivery import Ledger, Receipt, deliver_once
 from activities.notifiers import SignedWebhook, check_key_id
+from activities.publishing_config import PUBLISHER_NAMES, load_channels
+from activities.telegram import TelegramPublisher
+from activities.vk import VkPublisher
 from appeals.records import Publication
 from stack.settings import Settings
 
-LEDGER = Ledger("publications", ("workflow_id", "seq"), done_status="published", done_at_column="published_at")
+LEDGER = Ledger(
+    "publications",
+    ("workflow_id", "seq"),
+    done_status="published",
+    done_at_column="published_at",
+    receipt_column="receipt",
+)
 
 _INSERT = """
 INSERT INTO publications (workflow_id, seq, channel, external_id, recipient, text, attachments, adapter)
@@ -31,7 +48,9 @@ ON CONFLICT (workflow_id, seq) DO NOTHING
 class Publisher(Protocol):
     name: str
 
-    async def publish(self, publication: Publication) -> None: ...
+    async def publish(self, publication: Publication, receipt: Receipt) -> None:
+        """Deliver it; record what the channel returned in `receipt`, which outlives a failed attempt."""
+        ...
 
 
 class RecordingPublisher:
@@ -39,7 +58,7 @@ class RecordingPublisher:
 
     name = "record"
 
-    async def publish(self, publication: Publication) -> None:
+    async def publish(self, publication: Publication, receipt: Receipt) -> None:
         return None
 
 
@@ -49,35 +68,99 @@ class WebhookPublisher:
     def __init__(self, url: str, key_id: str, secret: str, timeout: float = 10.0) -> None:
         self._webhook = SignedWebhook(url, key_id, secret, timeout)
 
-    async def publish(self, publication: Publication) -> None:
+    async def publish(self, publication: Publication, receipt: Receipt) -> None:
         await self._webhook.post(publication.idempotency_key, publication.model_dump(mode="json"))
 
 
-def from_settings(settings: Settings) -> Publisher:
-    if settings.publisher == "record":
+class ChannelPublishers:
+    """The publisher of each channel; channels not named go to the default."""
+
+    def __init__(self, default: Publisher, by_channel: Mapping[str, Publisher] | None = None) -> None:
+        self.default = default
+        self.by_channel = dict(by_channel or {})
+
+    def for_channel(self, channel: str) -> Publisher:
+        return self.by_channel.get(channel, self.default)
+
+    def names(self) -> dict[str, str]:
+        """channel -> publisher name, for the channels that do not use the default."""
+        return {channel: publisher.name for channel, publisher in sorted(self.by_channel.items())}
+
+
+def _webhook(settings: Settings, origin: str) -> WebhookPublisher:
+    secret = settings.publish_webhook_secret
+    if not settings.publish_webhook_url or not secret:
+        raise SystemExit(
+            f"{origin} needs APPEALS_PUBLISH_WEBHOOK_URL and APPEALS_PUBLISH_WEBHOOK_SECRET"
+            " (a secret of its own: the notification webhook's is not shared)"
+        )
+    if secret == settings.webhook_secret:
+        raise SystemExit("APPEALS_PUBLISH_WEBHOOK_SECRET must differ from APPEALS_WEBHOOK_SECRET: one per webhook")
+    check_key_id("APPEALS_PUBLISH_WEBHOOK_KEY_ID", settings.publish_webhook_key_id)
+    return WebhookPublisher(settings.publish_webhook_url, settings.publish_webhook_key_id, secret)
+
+
+def _telegram(settings: Settings, origin: str) -> TelegramPublisher:
+    if not settings.telegram_bot_token:
+        raise SystemExit(f"{origin} needs APPEALS_TELEGRAM_BOT_TOKEN")
+    if not settings.telegram_api_url.startswith(("https://", "http://")):
+        raise SystemExit("APPEALS_TELEGRAM_API_URL must be an http(s) URL")
+    try:
+        return TelegramPublisher(settings.telegram_bot_token, settings.telegram_api_url)
+    except ValueError as err:
+        raise SystemExit(f"APPEALS_TELEGRAM_BOT_TOKEN: {err}") from None
+
+
+def _vk(settings: Settings, origin: str) -> VkPublisher:
+    if not settings.vk_token:
+        raise SystemExit(f"{origin} needs APPEALS_VK_TOKEN")
+    if not settings.vk_api_url.startswith(("https://", "http://")):
+        raise SystemExit("APPEALS_VK_API_URL must be an http(s) URL")
+    return VkPublisher(
+        settings.vk_token,
+        settings.vk_api_url,
+        messages_token=settings.vk_messages_token,
+        group_id=settings.vk_group_id,
+    )
+
+
+def build(name: str, settings: Settings, origin: str) -> Publisher:
+    """The publisher called `name`; `origin` says where the name was written, for the errors."""
+    if name == "record":
         return RecordingPublisher()
-    if settings.publisher == "webhook":
-        secret = settings.publish_webhook_secret
-        if not settings.publish_webhook_url or not secret:
-            raise SystemExit(
-                "APPEALS_PUBLISHER=webhook needs APPEALS_PUBLISH_WEBHOOK_URL and APPEALS_PUBLISH_WEBHOOK_SECRET"
-                " (a secret of its own: the notification webhook's is not shared)"
-            )
-        if secret == settings.webhook_secret:
-            raise SystemExit("APPEALS_PUBLISH_WEBHOOK_SECRET must differ from APPEALS_WEBHOOK_SECRET: one per webhook")
-        check_key_id("APPEALS_PUBLISH_WEBHOOK_KEY_ID", settings.publish_webhook_key_id)
-        return WebhookPublisher(settings.publish_webhook_url, settings.publish_webhook_key_id, secret)
-    raise SystemExit(f"APPEALS_PUBLISHER={settings.publisher!r}: choose 'record' or 'webhook'")
+    if name == "webhook":
+        return _webhook(settings, origin)
+    if name == "telegram":
+        return _telegram(settings, origin)
+    if name == "vk":
+        return _vk(settings, origin)
+    choices = ", ".join(repr(n) for n in PUBLISHER_NAMES)
+    raise SystemExit(f"{origin}: choose one of {choices}")
+
+
+def from_settings(settings: Settings) -> ChannelPublishers:
+    """APPEALS_PUBLISHER for every channel, except those config/publishing.toml names. Checked at worker start."""
+    built: dict[str, Publisher] = {}
+    origin = f"APPEALS_PUBLISHER={settings.publisher!r}"
+    default = built[settings.publisher] = build(settings.publisher, settings, origin)
+    path, channels = load_channels(settings.config_dir)  # ConfigError, naming the file and field
+    by_channel = {}
+    for channel, name in channels.items():
+        if name not in built:
+            built[name] = build(name, settings, f"{path}: channels.{channel} = {name!r}")
+        by_channel[channel] = built[name]
+    return ChannelPublishers(default, by_channel)
 
 
 class PublishingActivities:
-    def __init__(self, pool: asyncpg.Pool, publisher: Publisher) -> None:
+    def __init__(self, pool: asyncpg.Pool, publishers: Publisher | ChannelPublishers) -> None:
         self._pool = pool
-        self._publisher = publisher
+        self._publishers = publishers if isinstance(publishers, ChannelPublishers) else ChannelPublishers(publishers)
 
     @activity.defn
     async def publish_answer(self, publication: Publication) -> bool:
         """Returns True if this call published it, False if it had been published before."""
+        publisher = self._publishers.for_channel(publication.channel)
         key = (publication.workflow_id, publication.seq)
         row = (
             *key,
@@ -86,6 +169,10 @@ class PublishingActivities:
             publication.recipient,
             publication.text,
             publication.attachments,
-            self._publisher.name,
+            publisher.name,
         )
-        return await deliver_once(self._pool, LEDGER, key, (_INSERT, row), lambda: self._publisher.publish(publication))
+
+        async def send(receipt: Receipt) -> None:
+            await publisher.publish(publication, receipt)
+
+        return await deliver_once(self._pool, LEDGER, key, (_INSERT, row), send)

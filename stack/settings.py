@@ -29,6 +29,17 @@ def _path(name: str) -> Path | None:
     return Path(raw).expanduser() if raw else None
 
 
+def _bool(name: str, default: bool) -> bool:
+    raw = _env(name)
+    if raw is None:
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise SystemExit(f"{name}={raw!r}: write true or false")
+
+
 @dataclass(frozen=True)
 class Settings:
     # Temporal. Unset TEMPORAL_ADDRESS means "run the embedded dev server".
@@ -41,11 +52,12 @@ class Settings:
     temporal_tls_ca: str | None = field(default_factory=lambda: _env("TEMPORAL_TLS_CA"))
     # Storage. Unset APPEALS_DATABASE_URL means "run the embedded PostgreSQL".
     database_url: str | None = field(default_factory=lambda: _env("APPEALS_DATABASE_URL"))
-    # Notifications: "log" (default) or "webhook".
+    # Notifications: "log" (default), "webhook" or "smtp".
     notifier: str = field(default_factory=lambda: _env("APPEALS_NOTIFIER", "log") or "")
     webhook_url: str | None = field(default_factory=lambda: _env("APPEALS_WEBHOOK_URL"))
     webhook_secret: str | None = field(default_factory=lambda: _env("APPEALS_WEBHOOK_SECRET"))
-    # Publishing answers to citizens: "record" (default) or "webhook".
+    # Publishing answers to citizens, for channels config/publishing.toml does not name:
+    # "record" (default), "webhook", "telegram" or "vk".
     publisher: str = field(default_factory=lambda: _env("APPEALS_PUBLISHER", "record") or "")
     publish_webhook_url: str | None = field(default_factory=lambda: _env("APPEALS_PUBLISH_WEBHOOK_URL"))
     # Files operators edit: sla.toml and routing.toml.
@@ -86,6 +98,42 @@ class Settings:
     # Browser origins (the Temporal UI) allowed to call the codec server; unset: http://localhost:<ui_port>.
     codec_cors_origins: str | None = field(default_factory=lambda: _env("APPEALS_CODEC_CORS_ORIGINS"))
     # --- end of payload encryption and the codec server.
+    # --- The HTTP API (README: "The HTTP API"; api/, api_server.py).
+    api_host: str = field(default_factory=lambda: _env("APPEALS_API_HOST", "127.0.0.1") or "127.0.0.1")
+    api_port: int = field(default_factory=lambda: _int("APPEALS_API_PORT", 8000))
+    # A request body larger than this is refused with 413 before it is read whole.
+    api_max_body: int = field(default_factory=lambda: _int("APPEALS_API_MAX_BODY", 4 * 1024 * 1024))
+    api_max_batch: int = field(default_factory=lambda: _int("APPEALS_API_MAX_BATCH", 1000))
+    # Token bucket per API key: this many requests a minute on average, bursts up to APPEALS_API_BURST.
+    api_rate_per_minute: int = field(default_factory=lambda: _int("APPEALS_API_RATE_PER_MINUTE", 600))
+    api_burst: int = field(default_factory=lambda: _int("APPEALS_API_BURST", 60))
+    # --- end of the HTTP API.
+
+    # --- Delivery to people (README: "E-mail notifications", "Publishing answers to Telegram and VK").
+    # APPEALS_NOTIFIER=smtp: one message per notification, STARTTLS (default) or implicit TLS.
+    smtp_host: str | None = field(default_factory=lambda: _env("APPEALS_SMTP_HOST"))
+    # Unset: 465 with APPEALS_SMTP_TLS, 587 with STARTTLS, 25 with neither.
+    smtp_port: int | None = field(default_factory=lambda: _int("APPEALS_SMTP_PORT", 0) or None)
+    smtp_starttls: bool = field(default_factory=lambda: _bool("APPEALS_SMTP_STARTTLS", True))
+    smtp_tls: bool = field(default_factory=lambda: _bool("APPEALS_SMTP_TLS", False))
+    smtp_user: str | None = field(default_factory=lambda: _env("APPEALS_SMTP_USER"))
+    smtp_password: str | None = field(default_factory=lambda: _env("APPEALS_SMTP_PASSWORD"), repr=False)
+    smtp_from: str | None = field(default_factory=lambda: _env("APPEALS_SMTP_FROM"))
+    # A CA bundle for a relay with a private certificate; unset: the system's trusted CAs.
+    smtp_ca_file: Path | None = field(default_factory=lambda: _path("APPEALS_SMTP_CA_FILE"))
+    smtp_timeout: int = field(default_factory=lambda: _int("APPEALS_SMTP_TIMEOUT", 20))
+    # Publishers "telegram" and "vk": tokens never logged or stored; API URLs overridable for tests.
+    telegram_bot_token: str | None = field(default_factory=lambda: _env("APPEALS_TELEGRAM_BOT_TOKEN"), repr=False)
+    telegram_api_url: str = field(
+        default_factory=lambda: _env("APPEALS_TELEGRAM_API_URL", "https://api.telegram.org") or ""
+    )
+    vk_token: str | None = field(default_factory=lambda: _env("APPEALS_VK_TOKEN"), repr=False)
+    # A community token for messages.send; unset: APPEALS_VK_TOKEN.
+    vk_messages_token: str | None = field(default_factory=lambda: _env("APPEALS_VK_MESSAGES_TOKEN"), repr=False)
+    # Comments on wall posts are written on behalf of this community (from_group); unset: the token's owner.
+    vk_group_id: int | None = field(default_factory=lambda: _int("APPEALS_VK_GROUP_ID", 0) or None)
+    vk_api_url: str = field(default_factory=lambda: _env("APPEALS_VK_API_URL", "https://api.vk.com") or "")
+    # --- end of delivery to people.
 
     @property
     def tls(self) -> bool:

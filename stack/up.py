@@ -26,6 +26,7 @@ from temporalio.client import Client
 
 from activities.db import create_pool
 from activities.planning import CALENDAR_FILE, load
+from api import server as api_server
 from appeals.working_calendar import CalendarConfig
 from stack import codec_server, demo, logs, metrics, reports
 from stack.client import connect, data_converter
@@ -85,6 +86,9 @@ async def main(demo: bool = False) -> None:
             address, ui_url = server.address, server.ui_url
         rt = metrics.runtime(settings.metrics_port, settings.metrics_host)
         client = await connect(settings, address, runtime=rt)
+        # The HTTP API, on the same client (api/; alone: api_server.py). Stops before the servers.
+        api, api_key_file, _ = await api_server.start_embedded(client, database_url, settings)
+        cleanup.push_async_callback(api.stop)
         worker = asyncio.create_task(serve(client, database_url, settings, stop, rt))
         await asyncio.sleep(0)
         # The worker is polling once serve() reaches stop.wait(); wait for that or a failure.
@@ -105,6 +109,8 @@ async def main(demo: bool = False) -> None:
                 f"  Decode (CLI): temporal workflow show -w <id> --codec-endpoint {codec_url} --codec-auth {token}\n"
                 f"  Database:     {masked(database_url)}\n"
                 f"  Submit:       .venv/bin/python starter.py submit examples/appeal.json\n"
+                f"  HTTP API:     {api.url}   docs {api.url}/docs   operator key in {api_key_file}\n"
+                f'                curl -H "Authorization: Bearer $(cat {api_key_file})" {api.url}/appeals\n'
                 f'  Filter in the UI, e.g.:  AppealStatus="awaiting_acknowledgment"\n'
                 "  Stop:         Ctrl-C\n"
             )

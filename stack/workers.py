@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -38,6 +39,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings, *, task
     planning.check()
     checking = CheckingActivities(settings.config_dir)
     checking.check()
+    checking.warm_up()  # the Russian dictionaries load once per worker, here
     storage = StorageActivities(pool)
     notifications = NotificationActivities(pool, notifiers.from_settings(settings))
     publishing = PublishingActivities(pool, publishers.from_settings(settings))
@@ -61,6 +63,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings, *, task
             retention.erase_closed_appeals,
             retention.finish_retention_run,
         ],
+        activity_executor=ThreadPoolExecutor(max_workers=4, thread_name_prefix="activities"),  # sync checking
         graceful_shutdown_timeout=timedelta(seconds=10),
     )
 

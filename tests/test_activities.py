@@ -23,7 +23,13 @@ from temporalio.testing import ActivityEnvironment
 
 from activities import notifiers
 from activities.notifications import NotificationActivities
-from activities.notifiers import IDEMPOTENCY_HEADER, KEY_ID_HEADER, LogNotifier, WebhookNotifier
+from activities.notifiers import (
+    IDEMPOTENCY_HEADER,
+    KEY_ID_HEADER,
+    LogNotifier,
+    TransientDeliveryError,
+    WebhookNotifier,
+)
 from activities.planning import CALENDAR_FILE, load
 from activities.storage import StorageActivities
 from appeals import clocks
@@ -574,7 +580,7 @@ async def test_a_webhook_server_error_is_retried_until_it_recovers(
     request = notification(registered.workflow_id)
     receiver.answer_status = 500
 
-    with pytest.raises(Exception) as failed:
+    with pytest.raises(TransientDeliveryError, match=r"^HTTP 500 Internal Server Error$") as failed:
         await env.run(activities.send_notification, request)
 
     # Retryable: not a non-retryable ApplicationError, so Temporal's retry policy applies.
@@ -609,7 +615,7 @@ async def test_transient_webhook_answers_are_retryable(
     activities = webhook_activities(pool, receiver)
     receiver.answer_status = status
 
-    with pytest.raises(Exception) as failed:
+    with pytest.raises(TransientDeliveryError, match=rf"^{reason}$") as failed:
         await env.run(activities.send_notification, notification(registered.workflow_id))
 
     assert not (isinstance(failed.value, ApplicationError) and failed.value.non_retryable)
@@ -650,7 +656,7 @@ async def test_an_unreachable_webhook_is_retryable_and_recorded_without_its_addr
     activities = webhook_activities(pool, receiver)
     request = notification(registered.workflow_id)
 
-    with pytest.raises(Exception) as failed:
+    with pytest.raises(TransientDeliveryError, match=r"^connection refused$") as failed:
         await env.run(activities.send_notification, request)
 
     assert not isinstance(failed.value, ApplicationError)
@@ -668,7 +674,7 @@ async def test_a_slow_webhook_times_out_and_says_only_that(
     activities = webhook_activities(pool, receiver, timeout=0.3)
     request = notification(registered.workflow_id)
 
-    with pytest.raises(Exception) as failed:
+    with pytest.raises(TransientDeliveryError, match=r"^timeout$") as failed:
         await env.run(activities.send_notification, request)
 
     assert not isinstance(failed.value, ApplicationError)

@@ -113,8 +113,9 @@ async def test_missed_answer_climbs_the_ladder(ts_env, pool, task_queue):
         (2, "acknowledge"),
         (3, "answer"),
     ]
-    offsets = [at - monday for _, _, at in escalations]
-    assert [round(o.total_seconds() / 3600) for o in offsets] == [1, 3, 24]
+    # To the second: each timer fires at its instant plus the milliseconds of a workflow task.
+    offsets = [at.replace(microsecond=0) - monday for _, _, at in escalations]
+    assert offsets == [timedelta(hours=1), timedelta(hours=3), timedelta(hours=24)]
     breaches = [e.data["clock"] for e in state.timeline if e.kind == "sla_breached"]
     assert breaches == ["acknowledge", "answer"]
     rows = await pool.fetch(
@@ -145,8 +146,8 @@ async def test_past_the_top_rung_reminders_continue(ts_env, pool, task_queue):
         await advance_to(ts_env, monday + timedelta(days=2, hours=1, minutes=1))
         state = await wait_for(handle, lambda s: sum(e.kind == "escalation_reminder" for e in s.timeline) == 3)
         assert state.escalation_level == 2
-        reminders = [e.at - monday for e in state.timeline if e.kind == "escalation_reminder"]
-        assert [round(r.total_seconds() / 3600) for r in reminders] == [6, 25, 49]
+        reminders = [e.at.replace(microsecond=0) - monday for e in state.timeline if e.kind == "escalation_reminder"]
+        assert reminders == [timedelta(hours=6), timedelta(hours=25), timedelta(hours=49)]
         await handle.execute_update(AppealWorkflow.answer, good_answer("operator"))
         await handle.terminate("test over")
 

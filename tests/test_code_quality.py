@@ -7,7 +7,18 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TYPED = ["appeals", "activities", "stack", "workflows", "worker.py", "starter.py", "appealctl.py", "codec_server.py"]
+TYPED = [
+    "appeals",
+    "activities",
+    "stack",
+    "workflows",
+    "worker.py",
+    "starter.py",
+    "appealctl.py",
+    "codec_server.py",
+    "api",
+    "api_server.py",
+]
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -64,7 +64,9 @@ async def test_a_formal_answer_goes_straight_back_with_reasons_and_a_rework_cloc
         # The reworked answer passes the gate and reaches the moderator.
         await answer_and_publish(handle)
         projected = "SELECT status FROM appeals WHERE workflow_id = $1 AND formal_rejections = 1"
-        assert await eventually(lambda: pool.fetchval(projected, handle.id)) == "answered"
+        # Wait for the row to say "answered": an earlier status is truthy too, and would end the wait.
+        await eventually(lambda: pool.fetchval(f"{projected} AND status = 'answered'", handle.id))
+        assert await pool.fetchval(projected, handle.id) == "answered"
         await handle.terminate("test over")
 
     assert ("answer_returned", "perm-roads@gorodperm.ru") in await notified(pool, handle.id)

@@ -11,9 +11,10 @@ from appeals.models import Acknowledge, SubmitAnswer
 from stack import binaries, metrics, search_attributes
 from stack.client import DATA_CONVERTER
 from stack.settings import Settings
-from tests.conftest import free_port, make_appeal, running_worker
+from tests.conftest import eventually, free_port, make_appeal, running_worker
 from tests.scenarios import FORMAL_TEXT, answer_and_publish, start, to_monday_morning, wait_for
 from workflows.appeal import AppealWorkflow
+from workflows.metrics import DESCRIPTIONS
 
 
 async def scrape(port: int) -> str:
@@ -27,6 +28,20 @@ def value(text: str, name: str, **labels: str) -> float:
         if line.startswith(name + "{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
             return float(line.rsplit(" ", 1)[1])
     return 0.0
+
+
+def engine_series(text: str) -> dict[str, float]:
+    """The engine's own samples as `name{labels}`, without the labels every sample carries."""
+    common = {"namespace", "service_name", "task_queue", "workflow_type"}
+    found: dict[str, float] = {}
+    for line in text.splitlines():
+        name, _, rest = line.partition("{")
+        if line.startswith("#") or name not in (*DESCRIPTIONS, "appeals_open"):
+            continue
+        labels, _, sample = rest.rpartition("} ")
+        own = ",".join(pair for pair in labels.split(",") if pair.split("=", 1)[0] not in common)
+        found[f"{name}{{{own}}}"] = float(sample)
+    return found
 
 
 async def test_the_worker_exports_engine_and_sdk_metrics(pool, task_queue):
@@ -46,18 +61,40 @@ async def test_the_worker_exports_engine_and_sdk_metrics(pool, task_queue):
             await handle.execute_update(AppealWorkflow.answer, SubmitAnswer(by="ivanov", text=FORMAL_TEXT))
             await wait_for(handle, lambda s: s.status == "rework")
             await answer_and_publish(handle)
-            await asyncio.sleep(0.5)
-            text = await scrape(port)
+            # The gauge counts every open appeal in the database (other tests' too): it must show exactly
+            # what its query sees once this appeal's row says "answered" (stored just after publication).
+            stored = "SELECT status = 'answered' AND closed_at IS NULL FROM appeals WHERE workflow_id = $1"
+            assert await eventually(lambda: pool.fetchval(stored, handle.id)) is True
+            open_now = {r["status"]: r["n"] for r in await pool.fetch(metrics.OPEN_BY_STATUS)}
+            expected = {
+                'appeals_started{channel="telegram"}': 1.0,
+                'appeals_acknowledged{within_sla="True"}': 1.0,
+                'formal_answers_returned{by="automatic"}': 1.0,
+                'appeals_answered{within_sla="True"}': 1.0,
+                **{f'appeals_open{{status="{status}"}}': float(n) for status, n in open_now.items()},
+            }
+
+            def observed(text: str) -> dict[str, float]:
+                """The samples, less the gauge's zeros: it keeps reporting a status it saw once."""
+                return {k: v for k, v in engine_series(text).items() if v or not k.startswith("appeals_open{")}
+
+            async def settled() -> str | None:
+                text = await scrape(port)
+                return text if observed(text) == expected else None
+
+            text = await eventually(settled) or await scrape(port)
             gauge.cancel()
             await handle.terminate("test over")
     finally:
         await env.shutdown()
 
-    assert value(text, "appeals_started", channel="telegram") >= 1
-    assert value(text, "appeals_acknowledged", within_sla="True") >= 1
-    assert value(text, "formal_answers_returned", by="automatic") >= 1
-    assert value(text, "appeals_answered", within_sla="True") >= 1
-    assert value(text, "appeals_open", status="answered") >= 1
+    # Exactly these series, each counted once: nothing breached, escalated or returned by a moderator.
+    assert observed(text) == expected
+    assert value(text, "appeals_open", status="answered") == open_now["answered"]
+    # Every counter sample is this worker's and this workflow type's.
+    counted = [line for line in text.splitlines() if line.split("{", 1)[0] in DESCRIPTIONS]
+    assert len(counted) == 4
+    assert all(f'task_queue="{task_queue}"' in line and 'workflow_type="AppealWorkflow"' in line for line in counted)
     assert "temporal_workflow_task_execution_latency" in text or "temporal_request" in text  # the SDK's own
 
 

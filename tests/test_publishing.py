@@ -1,4 +1,5 @@
-"""Publishing the accepted answer: the record adapter and the signed webhook, on real PostgreSQL and loopback."""
+"""Publishing the accepted answer: the record adapter, the signed webhook and the choice per channel,
+on real PostgreSQL and loopback (Telegram and VK: tests/test_telegram.py, tests/test_vk.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -19,13 +21,22 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities import publishing
-from activities.notifiers import IDEMPOTENCY_HEADER, KEY_ID_HEADER, TIMESTAMP_HEADER
-from activities.publishing import PublishingActivities, RecordingPublisher, WebhookPublisher
+from activities.notifiers import IDEMPOTENCY_HEADER, KEY_ID_HEADER, TIMESTAMP_HEADER, TransientDeliveryError
+from activities.planning import ConfigError
+from activities.publishing import (
+    ChannelPublishers,
+    PublishingActivities,
+    RecordingPublisher,
+    WebhookPublisher,
+)
+from activities.publishing_config import PUBLISHING_FILE, load_channels
 from activities.storage import StorageActivities
+from activities.telegram import TelegramPublisher
+from activities.vk import VkPublisher
 from appeals.models import AppealInput, AppealStatus
 from appeals.records import AppealEvent, Projection, Publication
 from appeals.signing import SignatureError, verify
-from stack.settings import Settings
+from stack.settings import REPO_ROOT, Settings
 
 RECEIVED = datetime(2026, 11, 29, 4, 0, tzinfo=UTC)
 SECRET = "test-publish-secret"
@@ -231,7 +242,7 @@ async def test_a_webhook_server_error_is_retryable_and_recovers(
     pub = publication(appeal)
     receiver.answer_status = 500
 
-    with pytest.raises(Exception) as failed:
+    with pytest.raises(TransientDeliveryError, match=r"^HTTP 500 Internal Server Error$") as failed:
         await env.run(activities.publish_answer, pub)
 
     assert not (isinstance(failed.value, ApplicationError) and failed.value.non_retryable)
@@ -270,16 +281,19 @@ async def test_a_webhook_client_error_is_a_permanent_failure(
     assert len(receiver.posts) == 1
 
 
-# --- from_settings ----------------------------------------------------------------------------
+# --- from_settings: APPEALS_PUBLISHER for every channel ---------------------------------------
 
 
-def settings(**overrides: Any) -> Settings:
+def settings(config_dir: Path | None = None, **overrides: Any) -> Settings:
     base = {
         "publisher": "record",
         "publish_webhook_url": None,
         "publish_webhook_secret": None,
         "publish_webhook_key_id": KEY_ID,
         "webhook_secret": NOTIFY_SECRET,
+        "telegram_bot_token": None,
+        "vk_token": None,
+        "config_dir": config_dir or REPO_ROOT / "config",
     }
     return dataclasses.replace(Settings(), **{**base, **overrides})
 
@@ -287,7 +301,10 @@ def settings(**overrides: Any) -> Settings:
 def test_the_default_publisher_records() -> None:
     chosen = publishing.from_settings(settings())
 
-    assert isinstance(chosen, RecordingPublisher) and chosen.name == "record"
+    assert isinstance(chosen.default, RecordingPublisher) and chosen.default.name == "record"
+    # The shipped config/publishing.toml names no channel until an operator gives the tokens.
+    assert chosen.names() == {}
+    assert chosen.for_channel("telegram") is chosen.default
 
 
 def test_a_configured_webhook_publisher_is_built() -> None:
@@ -295,7 +312,7 @@ def test_a_configured_webhook_publisher_is_built() -> None:
         settings(publisher="webhook", publish_webhook_url="http://127.0.0.1:9/hook", publish_webhook_secret=SECRET)
     )
 
-    assert isinstance(chosen, WebhookPublisher) and chosen.name == "webhook"
+    assert isinstance(chosen.default, WebhookPublisher) and chosen.default.name == "webhook"
 
 
 @pytest.mark.parametrize(
@@ -312,6 +329,7 @@ def test_a_webhook_publisher_without_url_or_secret_is_refused(overrides: dict[st
         publishing.from_settings(settings(publisher="webhook", **overrides))
 
     message = str(refused.value)
+    assert "APPEALS_PUBLISHER='webhook' needs" in message
     assert "APPEALS_PUBLISH_WEBHOOK_URL" in message
     assert "APPEALS_PUBLISH_WEBHOOK_SECRET" in message
 
@@ -350,8 +368,117 @@ def test_a_publish_key_id_that_cannot_be_a_header_is_refused() -> None:
 
 def test_an_unknown_publisher_is_refused() -> None:
     with pytest.raises(SystemExit) as refused:
-        publishing.from_settings(settings(publisher="telegram"))
+        publishing.from_settings(settings(publisher="carrier-pigeon"))
 
     message = str(refused.value)
-    assert "APPEALS_PUBLISHER='telegram'" in message
-    assert "'record'" in message and "'webhook'" in message
+    assert "APPEALS_PUBLISHER='carrier-pigeon'" in message
+    for name in ("'record'", "'webhook'", "'telegram'", "'vk'"):
+        assert name in message
+
+
+@pytest.mark.parametrize(
+    ("publisher", "variable"), [("telegram", "APPEALS_TELEGRAM_BOT_TOKEN"), ("vk", "APPEALS_VK_TOKEN")]
+)
+def test_a_messenger_publisher_without_its_token_is_refused(publisher: str, variable: str) -> None:
+    with pytest.raises(SystemExit, match=f"APPEALS_PUBLISHER='{publisher}' needs {variable}"):
+        publishing.from_settings(settings(publisher=publisher))
+
+
+def test_tokens_are_not_in_the_settings_repr_or_the_publishers_repr() -> None:
+    configured = settings(
+        telegram_bot_token="123456:telegram-secret", vk_token="vk-secret", vk_messages_token="vk-community-secret"
+    )
+    text = repr(configured)
+    text += repr(TelegramPublisher("123456:telegram-secret")) + repr(VkPublisher("vk-secret"))
+
+    for secret in ("telegram-secret", "vk-secret", "vk-community-secret"):
+        assert secret not in text
+
+
+# --- config/publishing.toml: a publisher per channel -----------------------------------------
+
+
+def config_dir(tmp_path: Path, text: str | None) -> Path:
+    folder = tmp_path / "config"
+    folder.mkdir()
+    if text is not None:
+        (folder / PUBLISHING_FILE).write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_the_shipped_publishing_file_is_valid() -> None:
+    path, channels = load_channels(REPO_ROOT / "config")
+
+    assert path.is_file()
+    assert channels == {}
+
+
+def test_each_channel_gets_the_publisher_the_file_names(tmp_path: Path) -> None:
+    folder = config_dir(tmp_path, '[channels]\ntelegram = "telegram"\nvk = "vk"\ngovernor_account = "vk"\n')
+
+    chosen = publishing.from_settings(settings(folder, telegram_bot_token="123456:token", vk_token="vk-token"))
+
+    assert isinstance(chosen.for_channel("telegram"), TelegramPublisher)
+    assert isinstance(chosen.for_channel("vk"), VkPublisher)
+    assert chosen.for_channel("governor_account") is chosen.for_channel("vk")  # one publisher, built once
+    assert isinstance(chosen.for_channel("website"), RecordingPublisher)
+    assert chosen.names() == {"governor_account": "vk", "telegram": "telegram", "vk": "vk"}
+
+
+def test_without_the_file_every_channel_goes_to_the_default(tmp_path: Path) -> None:
+    chosen = publishing.from_settings(settings(config_dir(tmp_path, None)))
+
+    assert chosen.names() == {} and isinstance(chosen.default, RecordingPublisher)
+
+
+def test_a_channel_mapped_to_a_publisher_without_its_token_names_the_file_and_field(tmp_path: Path) -> None:
+    folder = config_dir(tmp_path, '[channels]\ntelegram = "telegram"\n')
+
+    with pytest.raises(SystemExit) as refused:
+        publishing.from_settings(settings(folder))
+
+    assert (
+        str(refused.value)
+        == f"{folder / PUBLISHING_FILE}: channels.telegram = 'telegram' needs APPEALS_TELEGRAM_BOT_TOKEN"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "says"),
+    [
+        ('[channels]\ntelegram = "carrier-pigeon"\n', "channels.telegram", "'record', 'webhook', 'telegram' or 'vk'"),
+        ('[channels]\nfax = "record"\n', "channels.fax", "Input should be"),
+        ('[channel]\nvk = "vk"\n', "channel", "Extra inputs are not permitted"),
+        ("[channels\n", "not valid TOML", ""),
+    ],
+    ids=["unknown-publisher", "unknown-channel", "misspelt-table", "broken-toml"],
+)
+def test_a_bad_publishing_file_is_refused_naming_the_file_and_field(
+    tmp_path: Path, text: str, field: str, says: str
+) -> None:
+    folder = config_dir(tmp_path, text)
+
+    with pytest.raises(ConfigError) as refused:
+        publishing.from_settings(settings(folder))
+
+    message = str(refused.value)
+    assert message.startswith(f"{folder / PUBLISHING_FILE}: ")
+    assert field in message and says in message
+
+
+async def test_the_adapter_column_names_the_channels_publisher(
+    env: ActivityEnvironment, pool: asyncpg.Pool, appeal: AppealInput, receiver: Receiver
+) -> None:
+    publishers = ChannelPublishers(RecordingPublisher(), {"vk": WebhookPublisher(receiver.url, KEY_ID, SECRET)})
+    activities = PublishingActivities(pool, publishers)
+    website = publication(appeal, seq=8).model_copy(update={"channel": "website"})
+
+    assert await env.run(activities.publish_answer, publication(appeal, seq=7)) is True
+    assert await env.run(activities.publish_answer, website) is True
+
+    rows = await publication_rows(pool, appeal.workflow_id)
+    assert [(r["seq"], r["adapter"], r["status"]) for r in rows] == [
+        (7, "webhook", "published"),
+        (8, "record", "published"),
+    ]
+    assert len(receiver.posts) == 1

@@ -38,11 +38,13 @@ CODEC_VARIABLES = ("APPEALS_CODEC_KEYS", "APPEALS_CODEC_KEYS_FILE", "APPEALS_COD
 
 class Up:
     def __init__(self, data_dir: Path, port: int, ui_port: int, codec_port: int):
+        self.api_port = api_port = free_port()
         self.env = os.environ | {
             "APPEALS_DATA_DIR": str(data_dir),
             "APPEALS_DEV_SERVER_PORT": str(port),
             "APPEALS_UI_PORT": str(ui_port),
             "APPEALS_CODEC_PORT": str(codec_port),
+            "APPEALS_API_PORT": str(api_port),
         }
         # As on a fresh checkout: no key, no credential configured; `up` makes them.
         for name in ("TEMPORAL_ADDRESS", "APPEALS_DATABASE_URL", *CODEC_VARIABLES):
@@ -87,6 +89,13 @@ async def _decode_status(url: str, authorization: str | None) -> int:
             return response.status
 
 
+async def _api_status(url: str, key: str, workflow_id: str) -> str:
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {key}"}) as session:
+        async with session.get(f"{url}/appeals/{workflow_id}") as response:
+            assert response.status == 200, await response.text()
+            return str((await response.json())["state"]["status"])
+
+
 def _codec_endpoint_of_the_ui(data_dir: Path) -> str | None:
     for proc in psutil.process_iter(["cmdline"]):
         cmdline = proc.info["cmdline"] or []
@@ -127,6 +136,11 @@ async def test_up_starts_clean_stops_on_ctrl_c_and_resumes(tmp_path: Path):
     assert await _decode_status(codec_url, None) == 401
     assert await _decode_status(codec_url, "Bearer not-the-token") == 401
     assert await _decode_status(codec_url, f"Bearer {token}") == 200
+    # The HTTP API, with the operator key `up` made (0600): the log names its file, never the key.
+    api_url, api_key_file = f"http://localhost:{up.api_port}", data_dir / "api-key"
+    api_key = api_key_file.read_text().strip()
+    assert stat.S_IMODE(api_key_file.stat().st_mode) == 0o600 and api_key not in log
+    assert f"HTTP API:     {api_url}" in log and str(api_key_file) in log
 
     client = await connect(_settings(data_dir), f"127.0.0.1:{port}")
     appeal = make_appeal(datetime.now(UTC))
@@ -138,6 +152,7 @@ async def test_up_starts_clean_stops_on_ctrl_c_and_resumes(tmp_path: Path):
             break
         await asyncio.sleep(0.1)
     assert state.status == "awaiting_acknowledgment"
+    assert await _api_status(api_url, api_key, appeal.workflow_id) == "awaiting_acknowledgment"
 
     assert await asyncio.to_thread(up.stop, process) == 0
     assert "stopped cleanly" in up.log.read_text()
@@ -148,6 +163,7 @@ async def test_up_starts_clean_stops_on_ctrl_c_and_resumes(tmp_path: Path):
     process = await asyncio.to_thread(up.start)
     try:
         assert keys.read_text() == key_file and tokens.read_text().strip().endswith(token)
+        assert await _api_status(api_url, api_key, appeal.workflow_id) == "awaiting_acknowledgment"
         client = await connect(_settings(data_dir), f"127.0.0.1:{port}")
         handle = client.get_workflow_handle(appeal.workflow_id)
         state = await handle.query(AppealWorkflow.get_state)
