@@ -18,11 +18,13 @@ from activities import publishing as publishers
 from activities.checking import CheckingActivities
 from activities.incidents import IncidentActivities
 from activities.notifications import NotificationActivities
+from activities.outbox import NotificationOutbox
 from activities.planning import PlanningActivities
 from activities.publishing import PublishingActivities
 from activities.retention import RetentionActivities
 from activities.storage import StorageActivities
 from stack import intake_watch, logs, metrics, search_attributes
+from stack.outbox import deliver_forever
 from stack.retention_schedule import ensure_retention_schedule
 from stack.settings import Settings
 from workflows.appeal import AppealWorkflow
@@ -38,8 +40,9 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings, *, task
     planning.check()
     checking = CheckingActivities(settings.config_dir)
     checking.check()
-    storage = StorageActivities(pool)
-    notifications = NotificationActivities(pool, notifiers.from_settings(settings))
+    notifier = notifiers.from_settings(settings)
+    storage = StorageActivities(pool, adapter=notifier.name)
+    notifications = NotificationActivities(pool, notifier)
     publishing = PublishingActivities(pool, publishers.from_settings(settings))
     incidents = IncidentActivities(pool, settings.config_dir)
     retention = RetentionActivities(pool)
@@ -51,6 +54,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings, *, task
             planning.plan_appeal,
             checking.check_answer,
             storage.record_event,
+            storage.record_batch,
             storage.appeal_exists,
             notifications.send_notification,
             publishing.publish_answer,
@@ -63,6 +67,11 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings, *, task
         ],
         graceful_shutdown_timeout=timedelta(seconds=10),
     )
+
+
+def outbox(pool: asyncpg.Pool, settings: Settings) -> NotificationOutbox:
+    """Where the workflows' notifications are delivered from (run it with stack.outbox)."""
+    return NotificationOutbox(pool, notifiers.from_settings(settings))
 
 
 @asynccontextmanager
@@ -96,7 +105,10 @@ async def serve(
     await ensure_retention_schedule(client, settings)
     async with prepared_pool(database_url) as pool:
         worker = build_worker(client, pool, settings)
-        background = [asyncio.create_task(intake_watch.watch(client, pool, rt, settings.task_queue))]
+        background = [
+            asyncio.create_task(intake_watch.watch(client, pool, rt, settings.task_queue)),
+            asyncio.create_task(deliver_forever(outbox(pool, settings))),
+        ]
         if rt:
             background.append(asyncio.create_task(metrics.export_open_appeals(rt, pool)))
         async with worker:
