@@ -7,13 +7,15 @@ the projection only moves forward, so a late retry never rolls it back.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import asyncpg
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from appeals.clocks import Clock
 from appeals.models import AppealInput
-from appeals.records import AppealEvent
+from appeals.records import AppealEvent, EventBatch, EventRecord, NotificationRequest, Projection
 from stack import logs
 
 log = logs.get(__name__)
@@ -53,68 +55,66 @@ WHERE appeal_clocks.last_event_seq < EXCLUDED.last_event_seq
 """
 
 
+_OUTBOX = """
+INSERT INTO notifications (idempotency_key, workflow_id, seq, kind, recipient_role, recipient,
+                           subject, body, adapter)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT (idempotency_key) DO NOTHING
+"""
+
+
 class StorageActivities:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, adapter: str = "log") -> None:
         self._pool = pool
+        self._adapter = adapter  # the notifier that will deliver what is put in the outbox
 
     @activity.defn
     async def record_event(self, event: AppealEvent) -> bool:
-        """Returns True if this call wrote the event, False if it was already there."""
-        log.info("record event", appeal_id=event.workflow_id, seq=event.seq, kind=event.kind)
-        p = event.projection
+        """One event and its projection. Returns True if this call wrote the event."""
+        batch = EventBatch(
+            workflow_id=event.workflow_id,
+            events=[EventRecord(seq=event.seq, kind=event.kind, at=event.at, summary=event.summary, data=event.data)],
+            projection=event.projection,
+            appeal=event.appeal,
+        )
+        return await self.record_batch(batch) == 1
+
+    @activity.defn
+    async def record_batch(self, batch: EventBatch) -> int:
+        """A step's events, their notifications (the outbox) and the projection, in one transaction.
+
+        Idempotent: events are keyed by (workflow id, seq), notifications by their key, and the
+        projection only moves forward. Returns how many events this call wrote."""
+        last = batch.events[-1]
+        log.info("record events", appeal_id=batch.workflow_id, seq=last.seq, kinds=[e.kind for e in batch.events])
+        p = batch.projection
         try:
             async with self._pool.acquire() as conn, conn.transaction():
-                if event.appeal is not None:
-                    await conn.execute(_INSERT_APPEAL, *_appeal_row(event.workflow_id, event.appeal, event))
-                status = await conn.execute(
-                    _INSERT_EVENT,
-                    event.workflow_id,
-                    event.seq,
-                    event.kind,
-                    event.at,
-                    event.summary,
-                    event.data,
-                )
-                await conn.execute(
-                    _PROJECT,
-                    event.workflow_id,
-                    event.seq,
-                    p.status.value,
-                    p.executor,
-                    p.ack_deadline,
-                    p.answer_deadline,
-                    p.acknowledged_at,
-                    p.answered_at,
-                    p.closed_at,
-                    p.escalation_level,
-                    p.sla_breached,
-                    p.policy,
-                    p.policy_version,
-                    p.cycle,
-                    p.paused,
-                    p.formal_rejections,
-                    p.redirects,
-                    p.incident_id,
-                    p.duplicate_of,
-                    p.category,
-                    p.municipality,
-                )
-                await conn.executemany(_CLOCK, [_clock_row(event.workflow_id, event.seq, c) for c in p.clocks])
+                if batch.appeal is not None:
+                    await conn.execute(_INSERT_APPEAL, *_appeal_row(batch.workflow_id, batch.appeal, last.at))
+                written = 0
+                for e in batch.events:
+                    status = await conn.execute(
+                        _INSERT_EVENT, batch.workflow_id, e.seq, e.kind, e.at, e.summary, e.data
+                    )
+                    written += status == "INSERT 0 1"
+                await conn.execute(_PROJECT, batch.workflow_id, last.seq, *_projection_row(p))
+                await conn.executemany(_CLOCK, [_clock_row(batch.workflow_id, last.seq, c) for c in p.clocks])
+                if batch.notifications:
+                    await conn.executemany(_OUTBOX, [_notification_row(n, self._adapter) for n in batch.notifications])
         except (
             asyncpg.ForeignKeyViolationError,
             asyncpg.UniqueViolationError,  # the same source appeal under another workflow id
             asyncpg.DataError,
         ) as err:
-            # The event itself is wrong; retrying cannot fix it.
             # Retryable on purpose: the step stays pending and visible (last failure in the UI)
             # until someone fixes the cause, instead of the workflow moving on without its record.
             raise ApplicationError(
-                f"event {event.seq} ({event.kind}) of {event.workflow_id} refused by PostgreSQL: "
+                f"events {batch.events[0].seq}..{last.seq} of {batch.workflow_id} refused by PostgreSQL: "
                 f"{type(err).__name__} ({err.sqlstate})",
                 type="InvalidEvent",
             ) from err
-        return bool(status == "INSERT 0 1")
-
+        return written
 
     @activity.defn
     async def appeal_exists(self, workflow_id: str) -> bool:
@@ -122,7 +122,45 @@ class StorageActivities:
         return bool(await self._pool.fetchval("SELECT 1 FROM appeals WHERE workflow_id = $1", workflow_id))
 
 
-def _appeal_row(workflow_id: str, appeal: AppealInput, event: AppealEvent) -> tuple[object, ...]:
+def _projection_row(p: Projection) -> tuple[object, ...]:
+    return (
+        p.status.value,
+        p.executor,
+        p.ack_deadline,
+        p.answer_deadline,
+        p.acknowledged_at,
+        p.answered_at,
+        p.closed_at,
+        p.escalation_level,
+        p.sla_breached,
+        p.policy,
+        p.policy_version,
+        p.cycle,
+        p.paused,
+        p.formal_rejections,
+        p.redirects,
+        p.incident_id,
+        p.duplicate_of,
+        p.category,
+        p.municipality,
+    )
+
+
+def _notification_row(n: NotificationRequest, adapter: str) -> tuple[object, ...]:
+    return (
+        n.idempotency_key,
+        n.workflow_id,
+        n.seq,
+        n.kind,
+        n.recipient.role,
+        n.recipient.address,
+        n.subject,
+        n.body,
+        adapter,
+    )
+
+
+def _appeal_row(workflow_id: str, appeal: AppealInput, registered_at: datetime) -> tuple[object, ...]:
     return (
         workflow_id,
         appeal.channel.value,
@@ -134,8 +172,8 @@ def _appeal_row(workflow_id: str, appeal: AppealInput, event: AppealEvent) -> tu
         appeal.author.model_dump(mode="json", exclude_none=True),
         appeal.address,
         appeal.received_at,
-        event.at,
-        event.projection.status.value,
+        registered_at,
+        "registered",
     )
 
 

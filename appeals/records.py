@@ -54,6 +54,16 @@ class AppealEvent(Model):
     appeal: AppealInput | None = Field(None, description="Set on registration only")
 
 
+class EventRecord(Model):
+    """One timeline entry on its way to the audit trail."""
+
+    seq: int = Field(ge=1)
+    kind: str
+    at: datetime
+    summary: str
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
 class NotificationRequest(Model):
     workflow_id: str
     seq: int = Field(ge=1)
@@ -128,3 +138,15 @@ class CheckRequest(Model):
     appeal_text: str
     attachments: int
     citizen_contacts: list[str]
+
+
+class EventBatch(Model):
+    """What one step recorded, written in one transaction: its events, the notifications they
+    cause (an outbox the worker delivers from), and the projection after them. Only the clocks
+    that changed since the last batch travel, to keep the history small."""
+
+    workflow_id: str
+    events: list[EventRecord] = Field(min_length=1)
+    projection: Projection
+    appeal: AppealInput | None = Field(None, description="Set with the registration only")
+    notifications: list[NotificationRequest] = Field(default_factory=list)

@@ -86,6 +86,10 @@ class SlaPolicy(Model):
     breach_notify: list[Role] = Field(min_length=1)
     escalation_interval: Duration
     commitment: CommitmentRules = CommitmentRules()
+    steps: dict[str, Duration] = Field(
+        default_factory=dict,
+        description="The clocks of steps added to the lifecycle, by step: e.g. confirm_address = \"1 working day\"",
+    )
 
     @model_validator(mode="after")
     def _sane(self) -> SlaPolicy:

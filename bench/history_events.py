@@ -20,19 +20,28 @@ from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
 from activities import db
+from bench.journeys import (
+    address_confirmed,
+    address_corrected,
+    escalated_path,
+    full_path,
+    happy_path,
+    running_worker,
+    thirty_day_path,
+)
 from stack import binaries, search_attributes
 from stack.client import DATA_CONVERTER
 from stack.codec import decode_message
 from stack.embedded import EmbeddedPostgres
 from stack.logs import configure
-from tests.conftest import running_worker
-from tests.scenarios import escalated_path, full_path, happy_path, thirty_day_path
 
 JOURNEYS = {
     "happy_path": happy_path,
     "escalated_path": escalated_path,
     "thirty_day_path": thirty_day_path,
     "full_path": full_path,
+    "address_confirmed": address_confirmed,
+    "address_corrected": address_corrected,
 }
 
 

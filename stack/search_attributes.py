@@ -12,28 +12,18 @@ from temporalio.api.operatorservice.v1 import (
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 
-APPEAL_STATUS = SearchAttributeKey.for_keyword("AppealStatus")
-INCIDENT_ID = SearchAttributeKey.for_keyword("IncidentId")
-APPEAL_CHANNEL = SearchAttributeKey.for_keyword("AppealChannel")
-APPEAL_CATEGORY = SearchAttributeKey.for_keyword("AppealCategory")
-EXECUTOR = SearchAttributeKey.for_keyword("Executor")
-MUNICIPALITY = SearchAttributeKey.for_keyword("Municipality")
-ACK_DEADLINE = SearchAttributeKey.for_datetime("AckDeadline")
-ANSWER_DEADLINE = SearchAttributeKey.for_datetime("AnswerDeadline")
-ESCALATION_LEVEL = SearchAttributeKey.for_int("EscalationLevel")
-SLA_BREACHED = SearchAttributeKey.for_bool("SlaBreached")
-
-ALL: tuple[SearchAttributeKey, ...] = (
-    APPEAL_STATUS,
-    APPEAL_CHANNEL,
-    APPEAL_CATEGORY,
-    EXECUTOR,
-    MUNICIPALITY,
+from workflows.search_attributes import (  # noqa: F401 (re-exported for the runtime and tools)
     ACK_DEADLINE,
+    ALL,
     ANSWER_DEADLINE,
+    APPEAL_CATEGORY,
+    APPEAL_CHANNEL,
+    APPEAL_STATUS,
     ESCALATION_LEVEL,
-    SLA_BREACHED,
+    EXECUTOR,
     INCIDENT_ID,
+    MUNICIPALITY,
+    SLA_BREACHED,
 )
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
@@ -19,11 +19,13 @@ from activities import publishing as publishers
 from activities.checking import CheckingActivities
 from activities.incidents import IncidentActivities
 from activities.notifications import NotificationActivities
+from activities.outbox import NotificationOutbox
 from activities.planning import PlanningActivities
 from activities.publishing import PublishingActivities
 from activities.retention import RetentionActivities
 from activities.storage import StorageActivities
 from stack import intake_watch, logs, metrics, search_attributes
+from stack.outbox import deliver_forever
 from stack.retention_schedule import ensure_retention_schedule
 from stack.settings import Settings
 from workflows.appeal import AppealWorkflow
@@ -40,8 +42,9 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings, *, task
     checking = CheckingActivities(settings.config_dir)
     checking.check()
     checking.warm_up()  # the Russian dictionaries load once per worker, here
-    storage = StorageActivities(pool)
-    notifications = NotificationActivities(pool, notifiers.from_settings(settings))
+    notifier = notifiers.from_settings(settings)
+    storage = StorageActivities(pool, adapter=notifier.name)
+    notifications = NotificationActivities(pool, notifier)
     publishing = PublishingActivities(pool, publishers.from_settings(settings))
     incidents = IncidentActivities(pool, settings.config_dir)
     retention = RetentionActivities(pool)
@@ -53,6 +56,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings, *, task
             planning.plan_appeal,
             checking.check_answer,
             storage.record_event,
+            storage.record_batch,
             storage.appeal_exists,
             notifications.send_notification,
             publishing.publish_answer,
@@ -66,6 +70,11 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings, *, task
         activity_executor=ThreadPoolExecutor(max_workers=4, thread_name_prefix="activities"),  # sync checking
         graceful_shutdown_timeout=timedelta(seconds=10),
     )
+
+
+def outbox(pool: asyncpg.Pool, settings: Settings) -> NotificationOutbox:
+    """Where the workflows' notifications are delivered from (run it with stack.outbox)."""
+    return NotificationOutbox(pool, notifiers.from_settings(settings))
 
 
 @asynccontextmanager
@@ -99,7 +108,10 @@ async def serve(
     await ensure_retention_schedule(client, settings)
     async with prepared_pool(database_url) as pool:
         worker = build_worker(client, pool, settings)
-        background = [asyncio.create_task(intake_watch.watch(client, pool, rt, settings.task_queue))]
+        background = [
+            asyncio.create_task(intake_watch.watch(client, pool, rt, settings.task_queue)),
+            asyncio.create_task(deliver_forever(outbox(pool, settings))),
+        ]
         if rt:
             background.append(asyncio.create_task(metrics.export_open_appeals(rt, pool)))
         async with worker:

@@ -9,28 +9,22 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager
-from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import asyncpg
 import hypothesis
 import pytest
 import pytest_asyncio
-from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from activities import db
-from appeals.models import AppealInput
+from bench.journeys import make_appeal, running_worker  # noqa: F401 (fixtures' helpers, shared with bench/)
 from stack import binaries, search_attributes
 from stack.client import DATA_CONVERTER
 from stack.codec import new_key_line
 from stack.embedded import EmbeddedPostgres
 from stack.logs import configure
-from stack.settings import Settings
-from stack.workers import build_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
@@ -97,29 +91,6 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
 @pytest.fixture
 def task_queue() -> str:
     return f"appeals-test-{uuid.uuid4().hex[:8]}"
-
-
-@asynccontextmanager
-async def running_worker(
-    client: Client, pool: asyncpg.Pool, task_queue: str, settings: Settings | None = None
-) -> AsyncIterator[Worker]:
-    worker = build_worker(client, pool, settings or Settings(), task_queue=task_queue)
-    async with worker:
-        yield worker
-
-
-def make_appeal(received_at: datetime, **overrides: Any) -> AppealInput:
-    fields: dict[str, Any] = {
-        "channel": "vk",
-        "external_id": f"post-{uuid.uuid4().hex[:12]}",
-        "text": "Третий день не вывозят снег во дворе дома на ул. Ленина, 50.",
-        "author": {"name": "Мария Иванова", "handle": "id123456", "contact": "+7 912 000-00-00"},
-        "received_at": received_at.isoformat(),
-        "category": "snow_removal",
-        "municipality": "Пермь",
-    }
-    fields.update(overrides)
-    return AppealInput.model_validate(fields)
 
 
 async def events(pool: asyncpg.Pool, workflow_id: str) -> list[str]:

@@ -18,11 +18,15 @@ with workflow.unsafe.imports_passed_through():
 
 @workflow.defn(name="AppealWorkflow")
 class AppealWorkflowWithoutRouting(AppealWorkflow):
-    """An incompatible change: the route step removed without a patch."""
+    """An incompatible change: routing no longer records anything, with no patch."""
+
+    @workflow.init
+    def __init__(self, appeal: AppealInput | None = None, *extra: Any) -> None:
+        super().__init__(appeal, *extra)
 
     @workflow.run
     async def run(self, appeal: AppealInput | None = None, *extra: Any) -> AppealResult:
         return await super().run(appeal, *extra)
 
-    def lifecycle(self):  # type: ignore[no-untyped-def]
-        return [self.register, self.await_acknowledgment, self.resolve, self.close]
+    async def route(self) -> None:
+        self.pin(await self.fetch_plan())

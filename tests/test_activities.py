@@ -226,7 +226,7 @@ async def test_an_event_for_an_unknown_appeal_is_refused_and_stays_pending(
     assert refused.value.type == "InvalidEvent"
     # Retryable on purpose: the step stays pending and visible until someone fixes the cause.
     assert refused.value.non_retryable is False
-    assert wid in str(refused.value) and "event 2 (routed)" in str(refused.value)
+    assert wid in str(refused.value) and "events 2..2" in str(refused.value)
     assert await pool.fetchval("SELECT count(*) FROM appeal_events WHERE workflow_id = $1", wid) == 0
 
 

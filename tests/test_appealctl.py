@@ -206,7 +206,7 @@ CASES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "--committed-date",
             "2020-01-15",
         ),
-        ("is in the past",),
+        ("is not after today",),
     ),
     "an incident committed in 2100": (
         (

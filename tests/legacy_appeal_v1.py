@@ -1,4 +1,4 @@
-"""AppealWorkflow: one durable workflow per citizen's appeal.
+"""FROZEN: the AppealWorkflow before it was rebuilt as steps, kept only to replay tests/histories/v1/. Never edit.
 
 The workflow only orchestrates. The plan (route, SLA policy, working calendar)
 comes from a local activity and is pinned in the history, so deadlines replay
@@ -81,7 +81,6 @@ with workflow.unsafe.imports_passed_through():
     from appeals.state import AppealResult, AppealState, ClockView, Commitment, TimelineEntry
     from appeals.working_calendar import WorkingCalendar
     from stack import search_attributes as sa
-    from stack.settings import WORKFLOW_TYPE
     from workflows import metrics
 
 ACKNOWLEDGE, ANSWER, FINAL, COMMITMENT = "acknowledge", "answer", "final", "commitment"
@@ -127,7 +126,7 @@ def _problems(err: ValidationError) -> str:
 
 # A start whose input does not decode fails the workflow at once (visible as Failed, and recorded by
 # the intake watch), instead of failing its first task again and again.
-@workflow.defn(name=WORKFLOW_TYPE, failure_exception_types=[ValidationError, UndecodablePayload])
+@workflow.defn(name="AppealWorkflow", failure_exception_types=[ValidationError, UndecodablePayload])
 class AppealWorkflow:
     @workflow.init
     def __init__(self, appeal: AppealInput | None = None, *extra: Any) -> None:
