@@ -6,14 +6,13 @@ import json
 from pathlib import Path
 
 import asyncpg
-
-from stack import logs
+import structlog
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Any constant works; it makes concurrent workers apply migrations one at a time.
 _MIGRATION_LOCK = 0x41_50_50_45_41_4C
 
-log = logs.get(__name__)
+log = structlog.get_logger(__name__)
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:

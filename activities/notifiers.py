@@ -21,11 +21,10 @@ from http import HTTPStatus
 from typing import Protocol
 
 import aiohttp
+import structlog
 
 from appeals import signing
 from appeals.records import NotificationRequest
-from stack import logs
-from stack.settings import Settings
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 KEY_ID_HEADER = signing.KEY_ID_HEADER
@@ -33,7 +32,7 @@ SIGNATURE_HEADER = signing.SIGNATURE_HEADER
 TIMESTAMP_HEADER = signing.TIMESTAMP_HEADER
 RETRYABLE_CLIENT_ERRORS = (408, 425, 429)
 
-log = logs.get(__name__)
+log = structlog.get_logger(__name__)
 
 
 class DeliveryError(Exception):
@@ -153,18 +152,3 @@ class WebhookNotifier:
 def check_key_id(variable: str, key_id: str) -> None:
     if not re.fullmatch(signing.KEY_ID_PATTERN, key_id):
         raise SystemExit(f"{variable}={key_id!r}: use 1-64 letters, digits, '.', '_' or '-'")
-
-
-def from_settings(settings: Settings) -> Notifier:
-    if settings.notifier == "log":
-        return LogNotifier()
-    if settings.notifier == "smtp":
-        from activities import smtp  # here: smtp.py builds on this module's errors
-
-        return smtp.from_settings(settings)
-    if settings.notifier == "webhook":
-        if not settings.webhook_url or not settings.webhook_secret:
-            raise SystemExit("APPEALS_NOTIFIER=webhook needs APPEALS_WEBHOOK_URL and APPEALS_WEBHOOK_SECRET")
-        check_key_id("APPEALS_WEBHOOK_KEY_ID", settings.webhook_key_id)
-        return WebhookNotifier(settings.webhook_url, settings.webhook_key_id, settings.webhook_secret)
-    raise SystemExit(f"APPEALS_NOTIFIER={settings.notifier!r}: choose 'log', 'webhook' or 'smtp'")

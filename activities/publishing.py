@@ -23,12 +23,8 @@ import asyncpg
 from temporalio import activity
 
 from activities.delivery import Ledger, Receipt, deliver_once
-from activities.notifiers import SignedWebhook, check_key_id
-from activities.publishing_config import PUBLISHER_NAMES, load_channels
-from activities.telegram import TelegramPublisher
-from activities.vk import VkPublisher
+from activities.notifiers import SignedWebhook
 from appeals.records import Publication
-from stack.settings import Settings
 
 LEDGER = Ledger(
     "publications",
@@ -85,71 +81,6 @@ class ChannelPublishers:
     def names(self) -> dict[str, str]:
         """channel -> publisher name, for the channels that do not use the default."""
         return {channel: publisher.name for channel, publisher in sorted(self.by_channel.items())}
-
-
-def _webhook(settings: Settings, origin: str) -> WebhookPublisher:
-    secret = settings.publish_webhook_secret
-    if not settings.publish_webhook_url or not secret:
-        raise SystemExit(
-            f"{origin} needs APPEALS_PUBLISH_WEBHOOK_URL and APPEALS_PUBLISH_WEBHOOK_SECRET"
-            " (a secret of its own: the notification webhook's is not shared)"
-        )
-    if secret == settings.webhook_secret:
-        raise SystemExit("APPEALS_PUBLISH_WEBHOOK_SECRET must differ from APPEALS_WEBHOOK_SECRET: one per webhook")
-    check_key_id("APPEALS_PUBLISH_WEBHOOK_KEY_ID", settings.publish_webhook_key_id)
-    return WebhookPublisher(settings.publish_webhook_url, settings.publish_webhook_key_id, secret)
-
-
-def _telegram(settings: Settings, origin: str) -> TelegramPublisher:
-    if not settings.telegram_bot_token:
-        raise SystemExit(f"{origin} needs APPEALS_TELEGRAM_BOT_TOKEN")
-    if not settings.telegram_api_url.startswith(("https://", "http://")):
-        raise SystemExit("APPEALS_TELEGRAM_API_URL must be an http(s) URL")
-    try:
-        return TelegramPublisher(settings.telegram_bot_token, settings.telegram_api_url)
-    except ValueError as err:
-        raise SystemExit(f"APPEALS_TELEGRAM_BOT_TOKEN: {err}") from None
-
-
-def _vk(settings: Settings, origin: str) -> VkPublisher:
-    if not settings.vk_token:
-        raise SystemExit(f"{origin} needs APPEALS_VK_TOKEN")
-    if not settings.vk_api_url.startswith(("https://", "http://")):
-        raise SystemExit("APPEALS_VK_API_URL must be an http(s) URL")
-    return VkPublisher(
-        settings.vk_token,
-        settings.vk_api_url,
-        messages_token=settings.vk_messages_token,
-        group_id=settings.vk_group_id,
-    )
-
-
-def build(name: str, settings: Settings, origin: str) -> Publisher:
-    """The publisher called `name`; `origin` says where the name was written, for the errors."""
-    if name == "record":
-        return RecordingPublisher()
-    if name == "webhook":
-        return _webhook(settings, origin)
-    if name == "telegram":
-        return _telegram(settings, origin)
-    if name == "vk":
-        return _vk(settings, origin)
-    choices = ", ".join(repr(n) for n in PUBLISHER_NAMES)
-    raise SystemExit(f"{origin}: choose one of {choices}")
-
-
-def from_settings(settings: Settings) -> ChannelPublishers:
-    """APPEALS_PUBLISHER for every channel, except those config/publishing.toml names. Checked at worker start."""
-    built: dict[str, Publisher] = {}
-    origin = f"APPEALS_PUBLISHER={settings.publisher!r}"
-    default = built[settings.publisher] = build(settings.publisher, settings, origin)
-    path, channels = load_channels(settings.config_dir)  # ConfigError, naming the file and field
-    by_channel = {}
-    for channel, name in channels.items():
-        if name not in built:
-            built[name] = build(name, settings, f"{path}: channels.{channel} = {name!r}")
-        by_channel[channel] = built[name]
-    return ChannelPublishers(default, by_channel)
 
 
 class PublishingActivities:

@@ -25,11 +25,11 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+import structlog
 from pydantic import AwareDatetime, Field
 from temporalio import activity
 
 from appeals.models import Model
-from stack import logs
 
 ERASED = "[erased]"
 # Keys of appeal_events.data whose values are free text or identify the citizen. An event that
@@ -44,7 +44,7 @@ PII_KEYS = frozenset(
 # Identifiers shorter than this are matched as whole values only, never inside longer text.
 MIN_LEN_IN_TEXT = 4
 
-log = logs.get(__name__)
+log = structlog.get_logger(__name__)
 
 
 class RetentionRequest(Model):

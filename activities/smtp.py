@@ -33,7 +33,6 @@ from activities.notifiers import (
     describe_failure,
 )
 from appeals.records import NotificationRequest
-from stack.settings import Settings
 
 # A plain address: one mailbox, no display name, no list, nothing that could be a second header line.
 ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[^\s@,;:<>()\[\]\\\"]+\.[^\s@,;:<>()\[\]\\\".]+")
@@ -206,40 +205,3 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def from_settings(settings: Settings) -> SmtpNotifier:
-    if not settings.smtp_host or not settings.smtp_from:
-        raise SystemExit("APPEALS_NOTIFIER=smtp needs APPEALS_SMTP_HOST and APPEALS_SMTP_FROM")
-    if settings.smtp_starttls and settings.smtp_tls:
-        raise SystemExit(
-            "APPEALS_SMTP_TLS=true is implicit TLS (port 465): set APPEALS_SMTP_STARTTLS=false with it, or unset it"
-        )
-    if bool(settings.smtp_user) != bool(settings.smtp_password):
-        raise SystemExit("a login needs both APPEALS_SMTP_USER and APPEALS_SMTP_PASSWORD")
-    encrypted = settings.smtp_starttls or settings.smtp_tls
-    if settings.smtp_user and not encrypted and not _is_loopback(settings.smtp_host):
-        raise SystemExit(
-            "APPEALS_SMTP_USER without STARTTLS or TLS would send the password in clear:"
-            " set APPEALS_SMTP_STARTTLS=true or APPEALS_SMTP_TLS=true"
-        )
-    if settings.smtp_ca_file and not settings.smtp_ca_file.is_file():
-        raise SystemExit(f"APPEALS_SMTP_CA_FILE={str(settings.smtp_ca_file)!r}: no such file")
-    if settings.smtp_timeout <= 0:
-        raise SystemExit("APPEALS_SMTP_TIMEOUT must be a positive number of seconds")
-    port = settings.smtp_port or (465 if settings.smtp_tls else 587 if settings.smtp_starttls else 25)
-    try:
-        config = SmtpConfig(
-            host=settings.smtp_host,
-            port=port,
-            sender=settings.smtp_from,
-            starttls=settings.smtp_starttls,
-            tls=settings.smtp_tls,
-            username=settings.smtp_user,
-            password=settings.smtp_password,
-            ca_file=settings.smtp_ca_file,
-            timeout=float(settings.smtp_timeout),
-        )
-    except ValueError as err:
-        raise SystemExit(f"APPEALS_SMTP_FROM: {err}") from None
-    return SmtpNotifier(config)

@@ -10,15 +10,15 @@ from __future__ import annotations
 from datetime import datetime
 
 import asyncpg
+import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from appeals.clocks import Clock
 from appeals.models import AppealInput
 from appeals.records import AppealEvent, EventBatch, EventRecord, NotificationRequest, Projection
-from stack import logs
 
-log = logs.get(__name__)
+log = structlog.get_logger(__name__)
 
 _INSERT_APPEAL = """
 INSERT INTO appeals (workflow_id, channel, external_id, category, municipality, priority,

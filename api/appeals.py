@@ -25,7 +25,7 @@ from api.views import ApiError, AppealView, BatchView, Problem, SubmissionView, 
 from appeals.models import APPEAL_WORKFLOW_ID_PATTERN, AppealInput
 from appeals.state import AppealState, ClockView, TimelineEntry
 from stack.errors import decode_utf8, reason
-from starter import InvalidAppeal, Outcome, Submission, distinct, parse_appeal, submit, submit_many
+from stack.intake import InvalidAppeal, Outcome, Submission, distinct, parse_appeal, submit, submit_many
 
 router = APIRouter(tags=["appeals"])
 NDJSON = ("application/x-ndjson", "application/jsonl", "application/json-lines")

@@ -11,7 +11,7 @@ from pydantic_core import to_jsonable_python
 
 from appeals.state import AppealState, ClockView, TimelineEntry
 from appeals.working_calendar import CalendarConfig
-from starter import Outcome, Submission
+from stack.intake import Outcome, Submission
 
 
 class Problem(BaseModel):

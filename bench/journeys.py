@@ -37,10 +37,10 @@ from appeals.models import (
 )
 from appeals.state import AppealResult, AppealState
 from appeals.working_calendar import CalendarConfig, WorkingCalendar
+from stack.intake import submit
 from stack.outbox import deliver_forever
 from stack.settings import REPO_ROOT, Settings
 from stack.workers import build_worker, outbox
-from starter import submit
 from workflows.appeal import AppealWorkflow
 from workflows.appeal.steps.confirm_address import ConfirmAddress
 

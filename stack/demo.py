@@ -31,8 +31,8 @@ from appeals.models import (
 )
 from appeals.state import AppealState
 from stack import logs
+from stack.intake import submit
 from stack.settings import REPO_ROOT
-from starter import submit
 
 log = logs.get(__name__)
 DEMO_DIR = REPO_ROOT / "demo"

@@ -140,6 +140,6 @@ class Settings:
         return bool(self.temporal_tls_cert or self.temporal_api_key)
 
 
-# Read once at import: the workflow class is registered under this name.
-WORKFLOW_TYPE = _env("APPEALS_WORKFLOW_TYPE", "AppealWorkflow") or "AppealWorkflow"
-INCIDENT_WORKFLOW_TYPE = _env("APPEALS_INCIDENT_WORKFLOW_TYPE", "IncidentWorkflow") or "IncidentWorkflow"
+# The workflow types, as written on the classes (workflows/): clients and filters use these names.
+WORKFLOW_TYPE = "AppealWorkflow"
+INCIDENT_WORKFLOW_TYPE = "IncidentWorkflow"

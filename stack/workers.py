@@ -14,8 +14,7 @@ from temporalio.client import Client
 from temporalio.runtime import Runtime
 from temporalio.worker import Worker
 
-from activities import db, notifiers
-from activities import publishing as publishers
+from activities import db
 from activities.checking import CheckingActivities
 from activities.incidents import IncidentActivities
 from activities.notifications import NotificationActivities
@@ -24,7 +23,7 @@ from activities.planning import PlanningActivities
 from activities.publishing import PublishingActivities
 from activities.retention import RetentionActivities
 from activities.storage import StorageActivities
-from stack import intake_watch, logs, metrics, search_attributes
+from stack import channels, intake_watch, logs, metrics, search_attributes
 from stack.outbox import deliver_forever
 from stack.retention_schedule import ensure_retention_schedule
 from stack.settings import Settings
@@ -42,10 +41,10 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings, *, task
     checking = CheckingActivities(settings.config_dir)
     checking.check()
     checking.warm_up()  # the Russian dictionaries load once per worker, here
-    notifier = notifiers.from_settings(settings)
+    notifier = channels.notifier(settings)
     storage = StorageActivities(pool, adapter=notifier.name)
     notifications = NotificationActivities(pool, notifier)
-    publishing = PublishingActivities(pool, publishers.from_settings(settings))
+    publishing = PublishingActivities(pool, channels.publishers(settings))
     incidents = IncidentActivities(pool, settings.config_dir)
     retention = RetentionActivities(pool)
     return Worker(
@@ -74,7 +73,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings, *, task
 
 def outbox(pool: asyncpg.Pool, settings: Settings) -> NotificationOutbox:
     """Where the workflows' notifications are delivered from (run it with stack.outbox)."""
-    return NotificationOutbox(pool, notifiers.from_settings(settings))
+    return NotificationOutbox(pool, channels.notifier(settings))
 
 
 @asynccontextmanager

@@ -21,7 +21,6 @@ from aiohttp import web
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities import notifiers
 from activities.notifications import NotificationActivities
 from activities.notifiers import (
     IDEMPOTENCY_HEADER,
@@ -39,6 +38,7 @@ from appeals.records import AppealEvent, NotificationRequest, Projection
 from appeals.signing import SignatureError, verify
 from appeals.sla import Role, Threshold
 from appeals.working_calendar import CalendarConfig, WorkingCalendar
+from stack import channels
 from stack.settings import Settings
 
 RECEIVED = datetime(2026, 11, 29, 4, 0, tzinfo=UTC)
@@ -692,15 +692,15 @@ def settings(**overrides: Any) -> Settings:
 
 
 def test_a_configured_webhook_notifier_is_built() -> None:
-    assert isinstance(notifiers.from_settings(settings(webhook_key_id=KEY_ID)), WebhookNotifier)
+    assert isinstance(channels.notifier(settings(webhook_key_id=KEY_ID)), WebhookNotifier)
 
 
 @pytest.mark.parametrize("missing", ["webhook_url", "webhook_secret"])
 def test_a_webhook_notifier_without_url_or_secret_is_refused(missing: str) -> None:
     with pytest.raises(SystemExit, match="APPEALS_WEBHOOK_URL and APPEALS_WEBHOOK_SECRET"):
-        notifiers.from_settings(settings(**{missing: None}))
+        channels.notifier(settings(**{missing: None}))
 
 
 def test_a_key_id_that_cannot_be_a_header_is_refused() -> None:
     with pytest.raises(SystemExit, match="APPEALS_WEBHOOK_KEY_ID='k 1'"):
-        notifiers.from_settings(settings(webhook_key_id="k 1"))
+        channels.notifier(settings(webhook_key_id="k 1"))

@@ -20,7 +20,6 @@ from aiohttp import web
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities import publishing
 from activities.notifiers import IDEMPOTENCY_HEADER, KEY_ID_HEADER, TIMESTAMP_HEADER, TransientDeliveryError
 from activities.planning import ConfigError
 from activities.publishing import (
@@ -36,6 +35,7 @@ from activities.vk import VkPublisher
 from appeals.models import AppealInput, AppealStatus
 from appeals.records import AppealEvent, Projection, Publication
 from appeals.signing import SignatureError, verify
+from stack import channels
 from stack.settings import REPO_ROOT, Settings
 
 RECEIVED = datetime(2026, 11, 29, 4, 0, tzinfo=UTC)
@@ -299,7 +299,7 @@ def settings(config_dir: Path | None = None, **overrides: Any) -> Settings:
 
 
 def test_the_default_publisher_records() -> None:
-    chosen = publishing.from_settings(settings())
+    chosen = channels.publishers(settings())
 
     assert isinstance(chosen.default, RecordingPublisher) and chosen.default.name == "record"
     # The shipped config/publishing.toml names no channel until an operator gives the tokens.
@@ -308,7 +308,7 @@ def test_the_default_publisher_records() -> None:
 
 
 def test_a_configured_webhook_publisher_is_built() -> None:
-    chosen = publishing.from_settings(
+    chosen = channels.publishers(
         settings(publisher="webhook", publish_webhook_url="http://127.0.0.1:9/hook", publish_webhook_secret=SECRET)
     )
 
@@ -326,7 +326,7 @@ def test_a_configured_webhook_publisher_is_built() -> None:
 )
 def test_a_webhook_publisher_without_url_or_secret_is_refused(overrides: dict[str, str]) -> None:
     with pytest.raises(SystemExit) as refused:
-        publishing.from_settings(settings(publisher="webhook", **overrides))
+        channels.publishers(settings(publisher="webhook", **overrides))
 
     message = str(refused.value)
     assert "APPEALS_PUBLISHER='webhook' needs" in message
@@ -337,14 +337,14 @@ def test_a_webhook_publisher_without_url_or_secret_is_refused(overrides: dict[st
 def test_the_notification_secret_is_not_used_for_publishing() -> None:
     # No fallback: with only APPEALS_WEBHOOK_SECRET set, the publisher refuses to start.
     with pytest.raises(SystemExit, match="APPEALS_PUBLISH_WEBHOOK_SECRET"):
-        publishing.from_settings(
+        channels.publishers(
             settings(publisher="webhook", publish_webhook_url="http://127.0.0.1:9/hook", webhook_secret=SECRET)
         )
 
 
 def test_one_secret_for_both_webhooks_is_refused() -> None:
     with pytest.raises(SystemExit, match="must differ from APPEALS_WEBHOOK_SECRET"):
-        publishing.from_settings(
+        channels.publishers(
             settings(
                 publisher="webhook",
                 publish_webhook_url="http://127.0.0.1:9/hook",
@@ -356,7 +356,7 @@ def test_one_secret_for_both_webhooks_is_refused() -> None:
 
 def test_a_publish_key_id_that_cannot_be_a_header_is_refused() -> None:
     with pytest.raises(SystemExit, match="APPEALS_PUBLISH_WEBHOOK_KEY_ID"):
-        publishing.from_settings(
+        channels.publishers(
             settings(
                 publisher="webhook",
                 publish_webhook_url="http://127.0.0.1:9/hook",
@@ -368,7 +368,7 @@ def test_a_publish_key_id_that_cannot_be_a_header_is_refused() -> None:
 
 def test_an_unknown_publisher_is_refused() -> None:
     with pytest.raises(SystemExit) as refused:
-        publishing.from_settings(settings(publisher="carrier-pigeon"))
+        channels.publishers(settings(publisher="carrier-pigeon"))
 
     message = str(refused.value)
     assert "APPEALS_PUBLISHER='carrier-pigeon'" in message
@@ -381,7 +381,7 @@ def test_an_unknown_publisher_is_refused() -> None:
 )
 def test_a_messenger_publisher_without_its_token_is_refused(publisher: str, variable: str) -> None:
     with pytest.raises(SystemExit, match=f"APPEALS_PUBLISHER='{publisher}' needs {variable}"):
-        publishing.from_settings(settings(publisher=publisher))
+        channels.publishers(settings(publisher=publisher))
 
 
 def test_tokens_are_not_in_the_settings_repr_or_the_publishers_repr() -> None:
@@ -416,7 +416,7 @@ def test_the_shipped_publishing_file_is_valid() -> None:
 def test_each_channel_gets_the_publisher_the_file_names(tmp_path: Path) -> None:
     folder = config_dir(tmp_path, '[channels]\ntelegram = "telegram"\nvk = "vk"\ngovernor_account = "vk"\n')
 
-    chosen = publishing.from_settings(settings(folder, telegram_bot_token="123456:token", vk_token="vk-token"))
+    chosen = channels.publishers(settings(folder, telegram_bot_token="123456:token", vk_token="vk-token"))
 
     assert isinstance(chosen.for_channel("telegram"), TelegramPublisher)
     assert isinstance(chosen.for_channel("vk"), VkPublisher)
@@ -426,7 +426,7 @@ def test_each_channel_gets_the_publisher_the_file_names(tmp_path: Path) -> None:
 
 
 def test_without_the_file_every_channel_goes_to_the_default(tmp_path: Path) -> None:
-    chosen = publishing.from_settings(settings(config_dir(tmp_path, None)))
+    chosen = channels.publishers(settings(config_dir(tmp_path, None)))
 
     assert chosen.names() == {} and isinstance(chosen.default, RecordingPublisher)
 
@@ -435,7 +435,7 @@ def test_a_channel_mapped_to_a_publisher_without_its_token_names_the_file_and_fi
     folder = config_dir(tmp_path, '[channels]\ntelegram = "telegram"\n')
 
     with pytest.raises(SystemExit) as refused:
-        publishing.from_settings(settings(folder))
+        channels.publishers(settings(folder))
 
     assert (
         str(refused.value)
@@ -459,7 +459,7 @@ def test_a_bad_publishing_file_is_refused_naming_the_file_and_field(
     folder = config_dir(tmp_path, text)
 
     with pytest.raises(ConfigError) as refused:
-        publishing.from_settings(settings(folder))
+        channels.publishers(settings(folder))
 
     message = str(refused.value)
     assert message.startswith(f"{folder / PUBLISHING_FILE}: ")

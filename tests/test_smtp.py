@@ -22,13 +22,13 @@ import pytest_asyncio
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities import notifiers, smtp
 from activities.notifications import NotificationActivities
 from activities.notifiers import TransientDeliveryError
 from activities.smtp import SmtpConfig, SmtpNotifier, message_id
 from activities.storage import StorageActivities
 from appeals.models import AppealInput, AppealStatus, Recipient
 from appeals.records import AppealEvent, NotificationRequest, Projection
+from stack import channels
 from stack.settings import Settings
 from tests.conftest import eventually, make_appeal, running_worker
 from tests.scenarios import start, to_monday_morning
@@ -268,7 +268,7 @@ async def test_starttls_with_auth_plain_against_a_verified_certificate(
         smtp_password=PASSWORD,
         smtp_ca_file=certificates.ca_file,
     )
-    activities = NotificationActivities(pool, notifiers.from_settings(settings))
+    activities = NotificationActivities(pool, channels.notifier(settings))
 
     assert await env.run(activities.send_notification, notification(appeal)) is True
 
@@ -363,7 +363,7 @@ def smtp_settings(**overrides: Any) -> Settings:
     [({}, 587), ({"smtp_starttls": False, "smtp_tls": True}, 465), ({"smtp_starttls": False}, 25)],
 )
 def test_the_port_follows_the_encryption(overrides: dict[str, Any], port: int) -> None:
-    built = notifiers.from_settings(smtp_settings(**overrides))
+    built = channels.notifier(smtp_settings(**overrides))
 
     assert isinstance(built, SmtpNotifier) and built.config.port == port
 
@@ -383,14 +383,14 @@ def test_the_port_follows_the_encryption(overrides: dict[str, Any], port: int) -
 )
 def test_bad_smtp_settings_are_refused_at_start(overrides: dict[str, Any], says: str) -> None:
     with pytest.raises(SystemExit) as refused:
-        notifiers.from_settings(smtp_settings(**overrides))
+        channels.notifier(smtp_settings(**overrides))
 
     assert says in str(refused.value)
     assert PASSWORD not in str(refused.value)
 
 
 def test_a_login_in_clear_is_allowed_to_a_relay_on_loopback_only() -> None:
-    built = smtp.from_settings(
+    built = channels.smtp_notifier(
         smtp_settings(smtp_host="127.0.0.1", smtp_starttls=False, smtp_user=USER, smtp_password=PASSWORD)
     )
 
@@ -432,4 +432,4 @@ async def test_a_new_appeal_is_emailed_to_its_executor(
 
 def test_an_unknown_notifier_names_the_choices() -> None:
     with pytest.raises(SystemExit, match=r"APPEALS_NOTIFIER='carrier-pigeon': choose 'log', 'webhook' or 'smtp'"):
-        notifiers.from_settings(smtp_settings(notifier="carrier-pigeon"))
+        channels.notifier(smtp_settings(notifier="carrier-pigeon"))

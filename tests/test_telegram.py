@@ -16,11 +16,11 @@ import pytest_asyncio
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities import publishing
 from activities.messengers import split_text
 from activities.notifiers import TransientDeliveryError
 from activities.publishing import ChannelPublishers, PublishingActivities, RecordingPublisher
 from activities.telegram import TelegramPublisher, parse_target
+from stack import channels
 from stack.settings import REPO_ROOT, Settings
 from tests.channel_fakes import ANSWER, FakeBotApi, fake_bot_api, publication, register, row, unique_number
 from tests.conftest import eventually, make_appeal, running_worker
@@ -232,7 +232,7 @@ async def test_configured_by_settings_and_publishing_toml(
     settings = dataclasses.replace(
         Settings(), config_dir=tmp_path, publisher="record", telegram_bot_token=TOKEN, telegram_api_url=api.url
     )
-    chosen = PublishingActivities(pool, publishing.from_settings(settings))
+    chosen = PublishingActivities(pool, channels.publishers(settings))
     telegram = await register(env, pool, "telegram", f"{unique_number()}:11")
     website = await register(env, pool, "website", f"site-{unique_number()}")
 

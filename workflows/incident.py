@@ -30,14 +30,13 @@ with workflow.unsafe.imports_passed_through():
     )
     from appeals.records import IncidentLookup, IncidentRecord
     from appeals.safety import UndecodablePayload
-    from stack.settings import INCIDENT_WORKFLOW_TYPE
 
 STORE_TIMEOUT = timedelta(seconds=30)
 STORE_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
 
 
 # A start whose input does not decode fails at once instead of retrying its first task forever.
-@workflow.defn(name=INCIDENT_WORKFLOW_TYPE, failure_exception_types=[ValidationError, UndecodablePayload])
+@workflow.defn(name="IncidentWorkflow", failure_exception_types=[ValidationError, UndecodablePayload])
 class IncidentWorkflow:
     @workflow.init
     def __init__(self, incident: OpenIncident) -> None:

@@ -13,9 +13,6 @@ from temporalio import workflow
 from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
-with workflow.unsafe.imports_passed_through():
-    from stack.settings import INCIDENT_WORKFLOW_TYPE, WORKFLOW_TYPE
-
 
 @workflow.defn(dynamic=True)
 class UnknownWorkflow:
@@ -24,7 +21,7 @@ class UnknownWorkflow:
         info = workflow.info()
         raise ApplicationError(
             f"workflow type {info.workflow_type[:100]!r} does not run on task queue {info.task_queue!r}: "
-            f"start {WORKFLOW_TYPE} (an appeal) or {INCIDENT_WORKFLOW_TYPE} (an incident)",
+            "start AppealWorkflow (an appeal) or IncidentWorkflow (an incident)",
             type="UnknownWorkflowType",
             non_retryable=True,
         )
