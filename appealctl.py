@@ -12,6 +12,9 @@ python appealctl.py incident open --id heat-mira-12 --title "..." --category hea
 python appealctl.py incident link heat-mira-12 appeal-vk-123
 python appealctl.py incident show heat-mira-12
 python appealctl.py schema --out schema/
+
+Tables and labels are in Russian, or in English with APPEALS_LANGUAGE=en (stack/texts/);
+error messages are in English.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from stack.municipalities import known as known_municipalities
 from stack.process import exit_now
 from stack.settings import Settings
 from stack.text_table import text_table
+from stack.texts import Texts, label_width, texts
 from starter import InvalidAppeal, write_schemas
 from starter import main as starter_main
 
@@ -91,7 +95,8 @@ def _payload(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def deadline(args: argparse.Namespace) -> int:
-    config_dir = Settings().config_dir
+    settings = Settings()
+    config_dir = settings.config_dir
     try:
         duration = (
             Duration.model_validate(args.duration)
@@ -107,34 +112,41 @@ def deadline(args: argparse.Namespace) -> int:
     if args.json:
         print(explanation.model_dump_json(indent=2))
         return 0
-    print(f"start      {args.start.isoformat()}")
-    print(f"duration   {duration}")
-    print(f"zone       {explanation.zone}")
-    print(f"calendar   {_calendar_line(explanation)}")
-    print(f"deadline   {explanation.deadline_local.isoformat()}   ({explanation.deadline.isoformat()})")
-    print("why")
-    for line in explanation.reasons:
+    t = texts(settings.language)
+    lines = [
+        (t["cli_start"], args.start.isoformat()),
+        (t["cli_duration"], str(duration)),
+        (t["cli_zone"], explanation.zone),
+        (t["cli_calendar"], _calendar_line(t, explanation)),
+        (t["cli_deadline"], f"{explanation.deadline_local.isoformat()}   ({explanation.deadline.isoformat()})"),
+    ]
+    width = label_width(*(label for label, _ in lines))
+    for label, value in lines:
+        print(f"{label:<{width}} {value}")
+    print(t["cli_why"])
+    for line in explanation.reasons:  # worded by the calendar (appeals/working_calendar.py): English
         print(f"  - {line}")
     return 0
 
 
-def _calendar_line(explanation: Explanation) -> str:
+def _calendar_line(t: Texts, explanation: Explanation) -> str:
     if explanation.assumed:
-        return "federal, assumed for an unknown municipality (see why)"
+        return t["cli_calendar_assumed"]
     if explanation.region:
-        return f"federal + {explanation.region} (its own holidays, shortened eves and transfers)"
-    return "federal"
+        return t["cli_calendar_regional"].format(region=explanation.region)
+    return t["cli_calendar_federal"]
 
 
 async def municipalities(args: argparse.Namespace) -> int:
     settings = Settings()
+    t = texts(settings.language)
     if not args.unknown:
         rows = known_municipalities(load_calendars(settings.config_dir)[0])
         if args.json:
             print(json.dumps([dataclasses.asdict(r) for r in rows], ensure_ascii=False, indent=2))
         else:
             table = ("municipality", "zone", "region", "region_file")
-            print(text_table(table, [[getattr(r, c) for c in table] for r in rows]))
+            print(text_table(t["cli_municipality_columns"], [[getattr(r, c) for c in table] for r in rows]))
         return 0
     if not settings.database_url:
         raise ops.CommandError("municipalities --unknown needs APPEALS_DATABASE_URL")
@@ -149,8 +161,8 @@ async def municipalities(args: argparse.Namespace) -> int:
         print(json.dumps([dataclasses.asdict(r) for r in found], ensure_ascii=False, indent=2, default=str))
     else:
         columns = ("workflow_id", "municipality", "status", "routed_at", "note")
-        print(text_table(columns, [[getattr(r, c) for c in columns] for r in found]))
-        print(f"{len(found)} appeals planned on an assumed zone and calendar")
+        print(text_table(t["cli_unknown_columns"], [[getattr(r, c) for c in columns] for r in found]))
+        print(t["cli_unknown_count"].format(count=len(found)))
     return 0
 
 
@@ -179,9 +191,10 @@ async def against_temporal(args: argparse.Namespace) -> int:
     incident = _incident(args) if args.command == "incident" and args.incident == "open" else None
     if args.command == "incident" and args.incident == "link":
         LinkAppeal(by=args.by, workflow_id=args.appeal)
+    t = texts(settings.language)
     client = await connect(settings)
     if args.command == "show":
-        state, sla, text = await ops.show(client, args.workflow_id)
+        state, sla, text = await ops.show(client, args.workflow_id, settings.language)
         print(
             json.dumps(
                 {"state": state.model_dump(mode="json"), "sla": json.loads(ops.dumps(sla))},
@@ -196,24 +209,33 @@ async def against_temporal(args: argparse.Namespace) -> int:
         print(
             ops.dumps(receipt)
             if args.json
-            else f"{receipt.action} accepted at {receipt.accepted_at:%Y-%m-%d %H:%M:%S %Z}; status {receipt.status}"
+            else t["cli_act_accepted"].format(
+                action=receipt.action, at=f"{receipt.accepted_at:%Y-%m-%d %H:%M:%S %Z}", status=receipt.status
+            )
         )
     elif args.command == "overdue":
         found = await ops.overdue(client)
         columns = ("workflow_id", "status", "executor", "escalation_level", "answer_deadline")
-        print(ops.dumps(found) if args.json else text_table(columns, [[r[c] for c in columns] for r in found]))
+        table = text_table(t["cli_overdue_columns"], [[r[c] for c in columns] for r in found])
+        print(ops.dumps(found) if args.json else table)
     elif incident is not None:
         print(await ops.open_incident(client, incident, settings))
     elif args.incident == "link":
         linked = await ops.link(client, args.incident_id, args.appeal, args.by)
-        print(ops.dumps(linked) if args.json else f"{linked.incident_id}: {linked.count} appeals linked")
+        said = t["cli_incident_linked"].format(incident_id=linked.incident_id, count=linked.count)
+        print(ops.dumps(linked) if args.json else said)
     else:
         incident_state = await ops.incident_state(client, args.incident_id)
         print(
             ops.dumps(incident_state)
             if args.json
-            else f"{incident_state.incident_id} [{incident_state.status}] {incident_state.title}\n"
-            f"{incident_state.count} linked: " + ", ".join(incident_state.linked)
+            else t["cli_incident_show"].format(
+                incident_id=incident_state.incident_id,
+                status=incident_state.status,
+                title=incident_state.title,
+                count=incident_state.count,
+                linked=", ".join(incident_state.linked),
+            )
         )
     return 0
 
@@ -238,12 +260,12 @@ async def report(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(dataclasses.asdict(built), ensure_ascii=False, indent=2, default=str))
     else:
-        print(reports.render_table(built))
+        print(reports.render_table(built, settings.language))
     if args.csv:
-        args.csv.write_text(reports.render_csv(built), encoding="utf-8")
+        args.csv.write_text(reports.render_csv(built, settings.language), encoding="utf-8")
         print(f"CSV:  {args.csv}")
     if args.html:
-        args.html.write_text(reports.render_html(built), encoding="utf-8")
+        args.html.write_text(reports.render_html(built, settings.language), encoding="utf-8")
         print(f"HTML: {args.html}")
     return 0
 
@@ -333,9 +355,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "municipalities":
             return asyncio.run(municipalities(args))
         if args.command == "filters":
-            calendar = deadlines.calendar_for(Settings().config_dir, args.municipality)
+            settings = Settings()
+            calendar = deadlines.calendar_for(settings.config_dir, args.municipality)
+            headings = texts(settings.language)["filters"]
             for question, query in filters(datetime.now(UTC), calendar, args.executor).items():
-                print(f"# {question}\n{query}\n")
+                print(f"# {headings.get(question, question)}\n{query}\n")
             return 0
         if args.command == "schema":
             for path in write_schemas(Path(args.out)):

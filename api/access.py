@@ -27,8 +27,10 @@ def safe_path(scope: Scope) -> str:
     route = scope.get("route")
     template = getattr(route, "path", None)
     params: dict[str, Any] = scope.get("path_params") or {}
-    if template is None:
-        return "(no such route)"
+    if template is None:  # the app's own pages (/openapi.json, /docs) are not API routes
+        fixed = {getattr(r, "path", "") for r in getattr(scope.get("app"), "routes", ())}
+        path = str(scope.get("path", ""))
+        return path if path in fixed and "{" not in path else "(no such route)"
     if all(name in _SAFE and _SAFE[name].fullmatch(str(value)) for name, value in params.items()):
         return printable(str(scope.get("path", template)))
     return str(template)

@@ -1,8 +1,8 @@
 """POST /appeals (one appeal, or a batch) and GET /appeals/{id}.
 
-Intake goes through `starter`'s library: the same validation (`parse_appeal`, `distinct`), the
-same start (`submit`, `submit_many`) and the same outcomes. Nothing starts unless the whole
-request is valid.
+Intake goes through the library `starter.py` uses (`stack.intake`): the same validation
+(`parse_appeal`, `distinct`), the same start (`submit`, `submit_many`) and the same outcomes.
+Nothing starts unless the whole request is valid.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def _items(body: bytes, media: str, max_batch: int) -> list[tuple[str, str]] | N
 
 
 def _validated(items: list[tuple[str, str]]) -> list[AppealInput]:
-    """All or nothing, like `starter.parse_batch`: every bad item is named; two versions of one
+    """All or nothing, like `stack.intake.parse_batch`: every bad item is named; two versions of one
     id refuse the batch; exact repeats stay (submitted once, answered at each position)."""
     appeals, problems = [], []
     for label, text in items:

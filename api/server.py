@@ -83,6 +83,7 @@ async def serve(found: Services, host: str, port: int) -> Running:
         lifespan="off",
         server_header=False,
         timeout_graceful_shutdown=10,
+        timeout_keep_alive=75,  # longer than a load balancer's idle timeout (60 s), so it never reuses a closed one
     )
     logging.getLogger("uvicorn.access").disabled = True  # even if someone gives it a handler
     server = _Quiet(config)

@@ -41,7 +41,7 @@ class ApiError(Exception):
 
 
 class SubmissionView(BaseModel):
-    """The outcome of submitting one appeal (see `starter.Outcome`)."""
+    """The outcome of submitting one appeal (see `stack.intake.Outcome`)."""
 
     workflow_id: str
     outcome: Outcome = Field(

@@ -1,7 +1,8 @@
 """What `appealctl.py` does, against the embedded stack or a real cluster alike.
 
-Every command prints a table for people by default and JSON with --json; user
-errors become one plain line on stderr, never a traceback.
+Every command prints a table for people by default, in the reader's language (APPEALS_LANGUAGE,
+stack/texts/), and JSON with --json; user errors become one plain line on stderr (in English),
+never a traceback.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from temporalio.service import RPCError
 from appeals.incidents import IncidentState, LinkAppeal, OpenIncident
 from appeals.models import ACTIONS, ActionReceipt, Model
 from appeals.state import AppealState, ClockView
+from appeals.vocabulary import EventKind
 from stack.errors import describe, reason
 from stack.settings import INCIDENT_WORKFLOW_TYPE, Settings
 from stack.text_table import text_table
+from stack.texts import label_width, texts
 
 OVERDUE = 'SlaBreached = true AND ExecutionStatus = "Running"'
 DEFAULT_ZONE = "Asia/Yekaterinburg"
@@ -47,11 +50,15 @@ def _local(moment: datetime | None, zone: ZoneInfo) -> str | None:
 
 
 def _zone(state: AppealState) -> ZoneInfo:
-    routed = next((e for e in state.timeline if e.kind == "routed"), None)
+    routed = next((e for e in state.timeline if e.kind == EventKind.routed), None)
     return ZoneInfo(str(routed.data.get("zone", DEFAULT_ZONE)) if routed else DEFAULT_ZONE)
 
 
-async def show(client: Client, workflow_id: str) -> tuple[AppealState, list[ClockView], str]:
+async def show(
+    client: Client, workflow_id: str, language: str | None = None
+) -> tuple[AppealState, list[ClockView], str]:
+    """The appeal's state, its SLA clocks, and both as text (`language` "ru" or "en"; None: the setting)."""
+    t = texts(language)
     handle = client.get_workflow_handle(workflow_id)
     try:
         state: AppealState = await handle.query("get_state", result_type=AppealState)
@@ -61,17 +68,19 @@ async def show(client: Client, workflow_id: str) -> tuple[AppealState, list[Cloc
     except WorkflowQueryFailedError as err:
         raise CommandError(f"{workflow_id} did not answer: {err}") from None
     zone = _zone(state)
+    width = label_width(t["cli_executor"], t["cli_policy"], t["cli_appeal"], t["cli_incident"])
+    breached = f"  {t['cli_breached']}" if state.sla_breached else ""
     head = [
-        f"{state.workflow_id}  [{state.status}]  cycle {state.cycle}",
-        f"executor   {state.executor.address if state.executor else '-'}   escalation level "
-        f"{state.escalation_level}{'  SLA BREACHED' if state.sla_breached else ''}",
-        f"policy     {state.policy}  ({state.policy_version})",
-        f"appeal     [{state.appeal.channel}] {state.appeal.text[:100]}",
+        t["cli_show_head"].format(workflow_id=state.workflow_id, status=state.status, cycle=state.cycle),
+        f"{t['cli_executor']:<{width}} {state.executor.address if state.executor else '-'}   "
+        f"{t['cli_escalation'].format(level=state.escalation_level)}{breached}",
+        f"{t['cli_policy']:<{width}} {state.policy}  ({state.policy_version})",
+        f"{t['cli_appeal']:<{width}} [{state.appeal.channel}] {state.appeal.text[:100]}",
     ]
     if state.incident_id:
-        head.append(f"incident   {state.incident_id}")
+        head.append(f"{t['cli_incident']:<{width}} {state.incident_id}")
     clocks = text_table(
-        ("clock", "cycle", "started", "due", "paused", "warned", "breached", "stopped", "remaining"),
+        t["cli_clock_columns"],
         [
             (
                 v.clock.name,
@@ -79,7 +88,8 @@ async def show(client: Client, workflow_id: str) -> tuple[AppealState, list[Cloc
                 _local(v.clock.started_at, zone),
                 _local(v.clock.due_at, zone),
                 v.clock.paused or None,
-                ", ".join(f"{m.percent or 'reminder'}%" for m in v.clock.marks if m.sent_at) or None,
+                ", ".join(f"{m.percent}%" if m.percent else t["cli_reminder"] for m in v.clock.marks if m.sent_at)
+                or None,
                 _local(v.clock.breached_at, zone),
                 _local(v.clock.stopped_at, zone),
                 v.remaining,
@@ -87,11 +97,13 @@ async def show(client: Client, workflow_id: str) -> tuple[AppealState, list[Cloc
             for v in sla
         ],
     )
+    number, at, event, what = t["cli_event_columns"]
     timeline = text_table(
-        ("#", f"at ({zone.key})", "event", "what"),
+        (number, at.format(zone=zone.key), event, what),
         [(e.seq, _local(e.at, zone), e.kind, e.summary[:90]) for e in state.timeline],
     )
-    return state, sla, "\n".join(head) + "\n\nSLA timeline\n" + clocks + "\n\nEvents\n" + timeline
+    text = "\n".join(head) + f"\n\n{t['cli_clocks_title']}\n{clocks}\n\n{t['cli_events_title']}\n{timeline}"
+    return state, sla, text
 
 
 def validate_action(action: str, payload: dict[str, Any]) -> Model:

@@ -40,6 +40,13 @@ def _bool(name: str, default: bool) -> bool:
     raise SystemExit(f"{name}={raw!r}: write true or false")
 
 
+def _one_of(name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = (_env(name, default) or default).lower()
+    if raw not in choices:
+        raise SystemExit(f"{name}={raw!r}: write one of {', '.join(choices)}")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     # Temporal. Unset TEMPORAL_ADDRESS means "run the embedded dev server".
@@ -69,6 +76,8 @@ class Settings:
     dev_server_port: int = field(default_factory=lambda: _int("APPEALS_DEV_SERVER_PORT", 7233))
     ui_port: int = field(default_factory=lambda: _int("APPEALS_UI_PORT", 8233))
     log_level: str = field(default_factory=lambda: _env("APPEALS_LOG_LEVEL", "INFO") or "INFO")
+    # What officials read in the SLA report and appealctl.py's tables (stack/texts/): "ru" or "en".
+    language: str = field(default_factory=lambda: _one_of("APPEALS_LANGUAGE", "ru", ("ru", "en")))
     # Prometheus metrics endpoint of the worker; unset: no endpoint.
     metrics_port: int | None = field(default_factory=lambda: _int("APPEALS_METRICS_PORT", 0) or None)
     # --- Webhook signing, metrics binding and retention (README: "Security and personal data").

@@ -107,10 +107,12 @@ async def test_keys_are_stored_hashed_and_made_revoked_by_the_cli(api: Api, pool
     assert key.startswith("apk_") and "only its hash is stored" in made.stderr
     client = api.client(key)
     assert (await client.post("/appeals", json=appeal())).status_code == 201
+    await client.close()
     listed = await cli("list-keys")
     assert name in listed.stdout and key not in listed.stdout and key.split("_")[1] in listed.stdout
     assert (await cli("revoke-key", key.split("_")[1])).returncode == 0
     api.services.keys._cache.clear()  # each copy forgets a key within 30 s; this one now
+    client = api.client(key)
     assert (await client.post("/appeals", json=appeal())).status_code == 401
     await client.close()
     wrong = await cli("new-key", "--name", "bad name!", "--scope", "intake")
@@ -185,10 +187,13 @@ async def test_the_access_log_has_no_personal_data(api: Api):
         await operator.get(f"/appeals/{workflow_id}")
         await operator.get("/appeals", params={"executor": "perm-roads@gorodperm.ru", "category": "Сидоров"})
         await operator.get("/appeals/Пётр Сидоров")
+        assert (await operator.get("/Пётр Сидоров", check=False)).status_code == 404
+        assert (await operator.get("/openapi.json", check=False)).status_code == 200
         await operator.close()
     lines = out.getvalue()
     assert f'"path": "/appeals/{workflow_id}"' in lines and '"key": "test-intake"' in lines
     assert '"route": "/appeals/{workflow_id:path}"' in lines and '"status": 201' in lines
+    assert '"path": "/openapi.json"' in lines and '"path": "(no such route)"' in lines
     for secret in ("Сидоров", "sidorov", "Мира", "perm-roads", "снег", api.operator_key, api.intake_key):
         assert secret.lower() not in lines.lower(), secret
     assert uvicorn_out.getvalue() == ""

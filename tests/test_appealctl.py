@@ -1,10 +1,12 @@
 """`appealctl.py` and `starter.py` as real subprocesses, with no server: the operator's "when is this
-due?", and every mistake as one line on stderr with exit code 2."""
+due?", and every mistake as one line on stderr with exit code 2. Output is in Russian by default and
+in English with APPEALS_LANGUAGE=en; error messages are English in both."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,16 +16,75 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def appealctl(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "appealctl.py", *args], cwd=ROOT, capture_output=True, text=True, timeout=60)
+def appealctl(*args: str, language: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "APPEALS_LANGUAGE"}
+    if language:
+        env["APPEALS_LANGUAGE"] = language
+    return subprocess.run(
+        [sys.executable, "appealctl.py", *args], cwd=ROOT, capture_output=True, text=True, timeout=60, env=env
+    )
 
 
 def test_a_social_answer_asked_on_new_years_eve_is_due_after_the_holidays():
     done = appealctl("deadline", "--start", "2026-12-31T16:00+05:00", "--policy", "social", "--clock", "answer")
     assert done.returncode == 0, done.stderr
-    assert "deadline   2027-01-11T18:00:00+05:00" in done.stdout
+    assert "срок         2027-01-11T18:00:00+05:00" in done.stdout
     assert "2026-12-31 day off: Выходной (перенесено с 04.01.2026)" in done.stdout
     assert "2027-01-07 holiday: Рождество Христово" in done.stdout
+
+
+def test_the_deadline_explanation_in_each_language():
+    args = ("deadline", "--start", "2026-12-31T16:00+05:00", "--duration", "8 working hours", "--municipality", "Пермь")
+    russian, english = appealctl(*args), appealctl(*args, language="en")
+    assert russian.returncode == english.returncode == 0, russian.stderr + english.stderr
+    assert russian.stdout.splitlines()[:6] == [
+        "начало       2026-12-31T16:00:00+05:00",
+        "длительность 8 working hours",
+        "часовой пояс Asia/Yekaterinburg",
+        "календарь    федеральный",
+        "срок         2027-01-11T18:00:00+05:00   (2027-01-11T13:00:00+00:00)",
+        "почему",
+    ]
+    assert english.stdout.splitlines()[:6] == [
+        "start      2026-12-31T16:00:00+05:00",
+        "duration   8 working hours",
+        "zone       Asia/Yekaterinburg",
+        "calendar   federal",
+        "deadline   2027-01-11T18:00:00+05:00   (2027-01-11T13:00:00+00:00)",
+        "why",
+    ]
+    # The reasons are the calendar's own words, the same in both.
+    assert russian.stdout.splitlines()[6:] == english.stdout.splitlines()[6:]
+
+
+def test_a_language_the_cli_does_not_speak_is_refused():
+    done = appealctl("deadline", "--start", "2026-12-31T16:00+05:00", "--duration", "1 hour", language="de")
+    assert done.returncode != 0 and "APPEALS_LANGUAGE='de': write one of ru, en" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_the_list_filters_are_headed_in_the_readers_language():
+    russian, english = appealctl("filters"), appealctl("filters", language="en")
+    assert russian.returncode == english.returncode == 0, russian.stderr + english.stderr
+    headings = [line for line in russian.stdout.splitlines() if line.startswith("# ")]
+    assert headings[:2] == ["# просрочены сейчас", "# срок нарушался, обращение не закрыто"]
+    assert len(headings) == 6 and "# по исполнителю" in headings
+    assert "# overdue now" in english.stdout.splitlines() and "# by executor" in english.stdout.splitlines()
+
+    def queries(done: subprocess.CompletedProcess[str]) -> list[str]:
+        """The queries, but for the instants (each run's own "now")."""
+        lines = [line for line in done.stdout.splitlines() if line and not line.startswith("# ")]
+        return [re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "<instant>", line) for line in lines]
+
+    assert len(queries(russian)) == 6 and queries(russian) == queries(english)
+
+
+def test_the_municipalities_table_in_each_language():
+    russian, english = appealctl("municipalities"), appealctl("municipalities", language="en")
+    assert russian.stdout.split()[:4] == ["муниципалитет", "часовой", "пояс", "регион"]
+    assert english.stdout.split()[:4] == ["municipality", "zone", "region", "region_file"]
+    rows = [[line.split() for line in done.stdout.splitlines()[2:]] for done in (russian, english)]
+    assert len(rows[0]) > 5 and rows[0] == rows[1]  # the same rows under other headers
 
 
 def test_a_59_fz_deadline_on_a_holiday_moves_to_the_next_working_day_as_json():
@@ -45,8 +106,8 @@ def test_the_zone_follows_the_municipality():
         "--municipality",
         "Москва",
     )
-    assert "deadline   2026-11-16T10:00:00+05:00" in perm.stdout  # Friday 17:00 in Perm
-    assert "deadline   2026-11-13T17:00:00+03:00" in moscow.stdout  # Friday 15:00 in Moscow
+    assert "срок         2026-11-16T10:00:00+05:00" in perm.stdout  # Friday 17:00 in Perm
+    assert "срок         2026-11-13T17:00:00+03:00" in moscow.stdout  # Friday 15:00 in Moscow
 
 
 def test_mistakes_are_explained_without_a_traceback():
@@ -60,7 +121,15 @@ def test_mistakes_are_explained_without_a_traceback():
         assert "Traceback" not in done.stderr
 
 
-def test_the_report_command_writes_table_csv_and_html(pool, database_url, tmp_path):
+@pytest.mark.parametrize(
+    ("language", "title", "header", "page"),
+    [
+        (None, "Отчёт по SLA, обращения, поступившие 2026-11-01", "группа,название,обращений,", '<html lang="ru">'),
+        ("en", "SLA report, appeals received 2026-11-01", "group,name,appeals,", '<html lang="en">'),
+    ],
+)
+def test_the_report_command_writes_table_csv_and_html(pool, database_url, tmp_path, language, title, header, page):
+    env = {k: v for k, v in os.environ.items() if k != "APPEALS_LANGUAGE"} | {"APPEALS_DATABASE_URL": database_url}
     done = subprocess.run(
         [
             sys.executable,
@@ -79,11 +148,13 @@ def test_the_report_command_writes_table_csv_and_html(pool, database_url, tmp_pa
         capture_output=True,
         text=True,
         timeout=60,
-        env=os.environ | {"APPEALS_DATABASE_URL": database_url},
+        env=env | ({"APPEALS_LANGUAGE": language} if language else {}),
     )
     assert done.returncode == 0, done.stderr
-    assert (tmp_path / "sla.csv").read_text().splitlines()[0].startswith("group,name,appeals,")
-    assert "<svg" in (tmp_path / "sla.html").read_text()
+    assert done.stdout.startswith(title)
+    assert (tmp_path / "sla.csv").read_text(encoding="utf-8").splitlines()[0].startswith(header)
+    html = (tmp_path / "sla.html").read_text(encoding="utf-8")
+    assert "<svg" in html and page in html
     as_json = subprocess.run(
         [sys.executable, "appealctl.py", "report", "--from", "2026-11-01", "--to", "2026-11-30", "--json"],
         cwd=ROOT,

@@ -1,5 +1,6 @@
 """`appealctl.py` against the dev server: submit, show, act, overdue, incidents — as a person
-would type them, with plain errors and no tracebacks."""
+would type them, with plain errors and no tracebacks. Tables in Russian by default, in English with
+APPEALS_LANGUAGE=en; the errors are English."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ def appealctl(address: str, task_queue: str, *args: str, stdin: str | None = Non
     return run_script("appealctl.py", address, task_queue, *args, stdin=stdin)
 
 
-async def test_an_operator_session(dev_env, pool, task_queue, tmp_path):
+async def test_an_operator_session(dev_env, pool, task_queue, tmp_path, monkeypatch):
+    monkeypatch.delenv("APPEALS_LANGUAGE", raising=False)  # the default: Russian
     address = dev_env.client.service_client.config.target_host
     run = lambda *args, stdin=None: asyncio.to_thread(appealctl, address, task_queue, *args, stdin=stdin)  # noqa: E731
     fresh = make_appeal(datetime.now(UTC), category="roads", address="Пермь, ул. Мира, 12")
@@ -38,11 +40,21 @@ async def test_an_operator_session(dev_env, pool, task_queue, tmp_path):
 
         assert await eventually(routed)
         shown = await run("show", fresh.workflow_id)
-        assert "[awaiting_acknowledgment]" in shown.stdout and "SLA timeline" in shown.stdout
+        assert "[awaiting_acknowledgment]  цикл 1" in shown.stdout and "\nСроки SLA\n" in shown.stdout
+        assert "\nисполнитель " in shown.stdout and "\nСобытия\n" in shown.stdout
+        assert shown.stdout.split("Сроки SLA\n")[1].split()[:3] == ["срок", "цикл", "начат"]
         assert "+0500" in shown.stdout  # local Perm time
+        print("\n=====SHOW\n" + shown.stdout)
+        monkeypatch.setenv("APPEALS_LANGUAGE", "en")
+        english = await run("show", fresh.workflow_id)
+        monkeypatch.delenv("APPEALS_LANGUAGE")
+        assert "[awaiting_acknowledgment]  cycle 1" in english.stdout and "\nSLA timeline\n" in english.stdout
+        assert "\nexecutor   " in english.stdout and "\nEvents\n" in english.stdout
+        assert english.stdout.split("SLA timeline\n")[1].split()[:3] == ["clock", "cycle", "started"]
 
         acked = await run("act", fresh.workflow_id, "acknowledge", "by=ivanov")
-        assert acked.returncode == 0 and "status in_progress" in acked.stdout, acked.stderr
+        assert acked.returncode == 0 and "acknowledge: принято " in acked.stdout, acked.stderr
+        assert "; статус in_progress" in acked.stdout
         again = await run("act", fresh.workflow_id, "acknowledge", "by=petrov")
         assert again.returncode == 2 and again.stderr.startswith("error: acknowledge refused: already acknowledged")
         wrong = await run(
@@ -61,6 +73,12 @@ async def test_an_operator_session(dev_env, pool, task_queue, tmp_path):
             return overdue.workflow_id in {row["workflow_id"] for row in json.loads(found.stdout or "[]")}
 
         assert await eventually(listed)
+        table = await run("overdue")
+        assert table.stdout.split()[:2] == ["обращение", "статус"] and overdue.workflow_id in table.stdout
+        monkeypatch.setenv("APPEALS_LANGUAGE", "en")
+        table = await run("overdue")
+        monkeypatch.delenv("APPEALS_LANGUAGE")
+        assert table.stdout.split()[:2] == ["workflow_id", "status"] and overdue.workflow_id in table.stdout
 
         opened = await run(
             "incident",
@@ -95,7 +113,10 @@ async def test_an_operator_session(dev_env, pool, task_queue, tmp_path):
         )
         assert twice.returncode == 2 and "is already open" in twice.stderr and "Traceback" not in twice.stderr
         by_hand = await run("incident", "link", f"pit-{task_queue}", overdue.workflow_id)
-        assert by_hand.returncode == 0 and "2 appeals linked" in by_hand.stdout, by_hand.stderr
+        assert by_hand.returncode == 0 and "связано обращений: 2" in by_hand.stdout, by_hand.stderr
+        incident = await run("incident", "show", f"pit-{task_queue}")
+        print("=====INC\n" + incident.stdout + "\n" + by_hand.stdout + acked.stdout)
+        assert incident.stdout.startswith(f"pit-{task_queue} [open] Яма у школы\nсвязанные обращения (2): ")
         missing = await run("show", "appeal-vk-nope")
         assert missing.returncode == 2 and "no appeal appeal-vk-nope" in missing.stderr
         for result in (again, wrong, unknown, missing):

@@ -321,14 +321,15 @@ def test_appealctl_deadline_explains_a_tatarstan_holiday():
         "deadline", "--start", "2026-03-19T14:00+03:00", "--duration", "8 working hours", "--municipality", "Казань"
     )
     assert done.returncode == 0, done.stderr
-    assert "zone       Europe/Moscow" in done.stdout
-    assert "calendar   federal + Татарстан" in done.stdout
-    assert "deadline   2026-03-23T15:00:00+03:00" in done.stdout
+    assert "часовой пояс Europe/Moscow" in done.stdout
+    assert "календарь    федеральный + Татарстан" in done.stdout
+    assert "срок         2026-03-23T15:00:00+03:00" in done.stdout
     assert "  - 2026-03-19 shortened pre-holiday day (-1h): eve of Ураза-байрам (Татарстан)" in done.stdout
     assert "  - 2026-03-20 regional holiday: Ураза-байрам (Татарстан)" in done.stdout
     unknown = appealctl("deadline", "--start", "2026-03-19T14:00+03:00", "--duration", "1 hour", "--municipality", "X")
     assert unknown.returncode == 0, unknown.stderr
     assert "  - municipality 'X' is not in config/calendar.toml: the default zone" in unknown.stdout
+    assert "календарь    федеральный, принят для неизвестного муниципалитета" in unknown.stdout
 
 
 def test_appealctl_lists_the_configured_municipalities():
@@ -373,7 +374,7 @@ async def test_appealctl_lists_the_appeals_whose_municipality_was_unknown(pool: 
     assert done.returncode == 0, done.stderr
     assert unknown in done.stdout and "municipality 'Чердынь' is not in config/calendar.toml" in done.stdout
     assert kazan not in done.stdout and fixed not in done.stdout
-    assert "appeals planned on an assumed zone and calendar" in done.stdout
+    assert "обращений, запланированных по предполагаемым часовому поясу и календарю:" in done.stdout
 
 
 def test_appealctl_municipalities_unknown_needs_the_database():
