@@ -11,6 +11,7 @@ from pathlib import Path
 
 from activities.planning import SLA_FILE, load, load_calendars
 from appeals import clocks
+from appeals.calendar.explain import explain as explain_deadline
 from appeals.durations import Duration
 from appeals.sla import PolicySet
 from appeals.working_calendar import Explanation, WorkingCalendar
@@ -49,7 +50,7 @@ def explain(config_dir: Path, start: datetime, duration: Duration, municipality:
     check_duration(duration)
     try:
         kind, amount = clocks.allowance(calendar, start, duration)
-        explanation = calendar.explain(start, amount, working=kind == "working")
+        explanation = explain_deadline(calendar, start, amount, working=kind == "working")
     except OverflowError:
         raise ValueError(f"{duration} from {start.isoformat()} ends beyond the dates a calendar can hold") from None
     if duration.whole_working_days is not None:

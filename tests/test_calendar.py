@@ -22,6 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from appeals.calendar.explain import explain as explain_deadline
 from appeals.working_calendar import (
     CalendarConfig,
     DayHours,
@@ -360,19 +361,19 @@ def test_calendar_days_keep_the_local_wall_clock_across_dst():
 
 
 def test_explain_lists_the_skipped_and_shortened_days():
-    working = CAL.explain(perm(2026, 12, 31, 19), timedelta(hours=8), working=True)
+    working = explain_deadline(CAL, perm(2026, 12, 31, 19), timedelta(hours=8), working=True)
     assert working.deadline == perm(2027, 1, 11, 18)
     assert "2027-01-01 holiday: Новогодние каникулы" in working.reasons
     assert "2027-01-07 holiday: Рождество Христово" in working.reasons
     assert "2027-01-09 weekend" in working.reasons
     assert "2026-12-31 day off: Выходной (перенесено с 04.01.2026)" in working.reasons
 
-    shortened = CAL.explain(perm(2026, 11, 3, 10), timedelta(hours=8), working=True)
+    shortened = explain_deadline(CAL, perm(2026, 11, 3, 10), timedelta(hours=8), working=True)
     assert "2026-11-03 shortened pre-holiday day (-1h): eve of День народного единства" in shortened.reasons
     assert "2026-11-04 holiday: День народного единства" in shortened.reasons
     assert shortened.deadline == perm(2026, 11, 5, 11)
 
-    calendar = CAL.explain(perm(2026, 10, 2, 10), timedelta(days=30), working=False)
+    calendar = explain_deadline(CAL, perm(2026, 10, 2, 10), timedelta(days=30), working=False)
     assert calendar.deadline == perm(2026, 11, 2, 9)
     assert any("2026-11-01 is a non-working day" in reason for reason in calendar.reasons)
 
@@ -421,7 +422,7 @@ def test_overrides_change_the_calendar():
     assert cal.add_working_time(perm(2027, 6, 18, 17), timedelta(hours=2)) == perm(2027, 6, 19, 10)
     assert (
         "2027-06-21 regional day off (override)"
-        in cal.explain(perm(2027, 6, 19, 17), timedelta(hours=2), working=True).reasons
+        in explain_deadline(cal, perm(2027, 6, 19, 17), timedelta(hours=2), working=True).reasons
     )
 
 

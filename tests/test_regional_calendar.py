@@ -33,6 +33,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.planning import ConfigError, PlanningActivities, load_calendars
 from activities.storage import StorageActivities
+from appeals.calendar.explain import explain as explain_deadline
 from appeals.durations import Duration
 from appeals.models import AppealInput, AppealStatus
 from appeals.records import AppealEvent, AppealPlan, PlanRequest, Projection
@@ -100,7 +101,7 @@ def test_a_kazan_deadline_skips_uraza_bayram_and_its_shortened_eve():
 
 
 def test_the_kazan_explanation_names_the_regional_holiday_and_the_eve():
-    explanation = KAZAN.explain(datetime(2026, 3, 19, 11, tzinfo=UTC), EIGHT_HOURS, working=True)
+    explanation = explain_deadline(KAZAN, datetime(2026, 3, 19, 11, tzinfo=UTC), EIGHT_HOURS, working=True)
     assert explanation.region == "Татарстан" and explanation.assumed is None
     assert explanation.reasons == [
         "2026-03-19 shortened pre-holiday day (-1h): eve of Ураза-байрам (Татарстан)",
@@ -138,7 +139,7 @@ def test_tatarstan_2026_matches_the_republics_production_calendar():
 
 def test_bashkortostan_moves_its_sunday_holiday_to_monday():
     friday = datetime(2026, 10, 9, 17, tzinfo=YEKT)  # not shortened: Saturday is no holiday
-    explanation = UFA.explain(friday, timedelta(hours=2), working=True)
+    explanation = explain_deadline(UFA, friday, timedelta(hours=2), working=True)
     # 1 h on Friday; 11 October is a Sunday, so Monday 12 October is off; 1 h on Tuesday.
     assert explanation.deadline == datetime(2026, 10, 13, 10, tzinfo=YEKT)
     assert "2026-10-11 regional holiday: День Республики Башкортостан (Башкортостан)" in explanation.reasons

@@ -25,8 +25,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from appeals.calendar.config import WEEKDAYS, CalendarConfig, DayHours, Placement, check_zone
-from appeals.calendar.explain import explain
-from appeals.calendar.notes import DayKind, DayNote, Explanation
+from appeals.calendar.notes import DayKind, DayNote
 from appeals.calendar.production import RuYear, ru_year, statutory_year
 from appeals.calendar.regions import RegionCalendar, RegionYear
 from appeals.models import Model
@@ -334,10 +333,6 @@ class WorkingCalendar:
             if day.intervals:
                 return day
         raise ValueError(f"no working day within {_MAX_SEARCH_DAYS} days after {d}")
-
-    def explain(self, start: datetime, duration: timedelta, working: bool) -> Explanation:
-        """The deadline and the days that moved it: skipped days and shortened days."""
-        return explain(self, start, duration, working)
 
 
 @dataclass(frozen=True)
