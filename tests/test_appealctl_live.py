@@ -44,7 +44,6 @@ async def test_an_operator_session(dev_env, pool, task_queue, tmp_path, monkeypa
         assert "\nисполнитель " in shown.stdout and "\nСобытия\n" in shown.stdout
         assert shown.stdout.split("Сроки SLA\n")[1].split()[:3] == ["срок", "цикл", "начат"]
         assert "+0500" in shown.stdout  # local Perm time
-        print("\n=====SHOW\n" + shown.stdout)
         monkeypatch.setenv("APPEALS_LANGUAGE", "en")
         english = await run("show", fresh.workflow_id)
         monkeypatch.delenv("APPEALS_LANGUAGE")
@@ -115,7 +114,6 @@ async def test_an_operator_session(dev_env, pool, task_queue, tmp_path, monkeypa
         by_hand = await run("incident", "link", f"pit-{task_queue}", overdue.workflow_id)
         assert by_hand.returncode == 0 and "связано обращений: 2" in by_hand.stdout, by_hand.stderr
         incident = await run("incident", "show", f"pit-{task_queue}")
-        print("=====INC\n" + incident.stdout + "\n" + by_hand.stdout + acked.stdout)
         assert incident.stdout.startswith(f"pit-{task_queue} [open] Яма у школы\nсвязанные обращения (2): ")
         missing = await run("show", "appeal-vk-nope")
         assert missing.returncode == 2 and "no appeal appeal-vk-nope" in missing.stderr

@@ -1,5 +1,8 @@
 """SLA reports against real PostgreSQL, with the HTML rendered in real headless Chromium.
 
+Headers and labels are Russian by default and English with APPEALS_LANGUAGE=en (or `language="en"`);
+the figures and the page's structure are the same in both.
+
 The dataset: six appeals received Mon 2026-11-16 .. Mon 2026-11-23 in Perm time (UTC+5),
 two executors, two municipalities (both Asia/Yekaterinburg), working hours 09–18 with lunch
 13–14. Hand-computed working hours from received_at:
@@ -18,7 +21,9 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import re
 import shutil
+import string
 import struct
 import subprocess
 import tomllib
@@ -33,8 +38,22 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import pytest
 
-from appeals.working_calendar import CalendarConfig
-from stack.reports import Report, build_report, csv_cell, csv_header, render_csv, render_html, render_table
+from appeals.working_calendar import CalendarConfig, WorkingCalendar
+from stack import reports
+from stack.filters import filters
+from stack.reports import (
+    Report,
+    build_report,
+    csv_cell,
+    csv_columns,
+    csv_header,
+    render_csv,
+    render_html,
+    render_table,
+)
+from stack.texts import LANGUAGES, texts
+from stack.texts import en as english
+from stack.texts import ru as russian
 
 ROOT = Path(__file__).resolve().parent.parent
 PERM = ZoneInfo("Asia/Yekaterinburg")
@@ -46,6 +65,12 @@ EXEC_B = f"report-exec-b-{RUN}@perm.example"
 INCIDENT = f"INC-report-{RUN}"
 SCREENSHOT_DIR = ROOT / ".appeals-data" / "report-check"
 CHROMIUM_INSTALL = "apt-get update && apt-get install -y chromium"
+
+
+@pytest.fixture(autouse=True)
+def _default_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default, whatever the shell running the tests has set."""
+    monkeypatch.delenv("APPEALS_LANGUAGE", raising=False)
 
 
 def t(day: int, hour: int, minute: int = 0) -> datetime:
@@ -331,14 +356,37 @@ async def test_incidents_trend_and_heatmap(pool: asyncpg.Pool, calendar_config: 
 async def test_terminal_table(pool: asyncpg.Pool, calendar_config: CalendarConfig) -> None:
     text = render_table(await _the_report(pool, calendar_config))
     lines = text.splitlines()
-    assert lines[0] == "SLA report, appeals received 2026-11-16 00:00 — 2026-11-28 00:00 (Asia/Yekaterinburg)"
-    header = next(line for line in lines if line.startswith("Executor"))
+    assert lines[0] == "Отчёт по SLA, обращения, поступившие 2026-11-16 00:00 — 2026-11-28 00:00 (Asia/Yekaterinburg)"
+    header = next(line for line in lines if line.startswith("Исполнитель"))
+    assert re.split(r"\s{2,}", header)[:3] == ["Исполнитель", "Обращений", "Реакция в срок %"]
     row_a = next(line for line in lines if line.startswith(EXEC_A))
     assert len(header) == len(row_a)  # aligned: every row ends under the last column
     assert row_a.split()[1:6] == ["3", "66.7", "75.0", "2", "2"]
     assert "1 (1/0)" in row_a and row_a.endswith("1/1/0")
+    assert [line.split()[:2] for line in lines if line.startswith("Итого")] == [["Итого", "6"]] * 2
+    assert "По исполнителям" in lines and "По муниципалитетам" in lines and "Открытые инциденты" in lines
     assert INCIDENT in text and "2026-W48" in text
+    assert any(line.split()[:3] == ["Пт", "18:00", "2"] for line in lines)
+    assert "Executor" not in text and "Total" not in text and "Fri" not in text
+
+
+@pytest.mark.parametrize("how", ["argument", "setting"])
+async def test_terminal_table_in_english(
+    pool: asyncpg.Pool, calendar_config: CalendarConfig, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    report = await _the_report(pool, calendar_config)
+    if how == "setting":
+        monkeypatch.setenv("APPEALS_LANGUAGE", "en")
+    text = render_table(report, "en") if how == "argument" else render_table(report)
+    lines = text.splitlines()
+    assert lines[0] == "SLA report, appeals received 2026-11-16 00:00 — 2026-11-28 00:00 (Asia/Yekaterinburg)"
+    header = next(line for line in lines if line.startswith("Executor"))
+    row_a = next(line for line in lines if line.startswith(EXEC_A))
+    assert len(header) == len(row_a)
+    assert row_a.split()[1:6] == ["3", "66.7", "75.0", "2", "2"]
+    assert [line.split()[:2] for line in lines if line.startswith("Total")] == [["Total", "6"]] * 2
     assert any(line.split()[:3] == ["Fri", "18:00", "2"] for line in lines)
+    assert "Исполнитель" not in text and "Итого" not in text
 
 
 async def test_csv(pool: asyncpg.Pool, calendar_config: CalendarConfig) -> None:
@@ -346,25 +394,26 @@ async def test_csv(pool: asyncpg.Pool, calendar_config: CalendarConfig) -> None:
     rows = list(csv.reader(io.StringIO(render_csv(report))))
     assert rows[0] == csv_header(report)
     assert rows[0][:10] == [
-        "group",
-        "name",
-        "appeals",
-        "acknowledged",
-        "acknowledged_on_time",
-        "ack_on_time_pct",
-        "answers",
-        "answers_on_time",
-        "answer_on_time_pct",
-        "breaches",
+        "группа",
+        "название",
+        "обращений",
+        "реакций",
+        "реакций в срок",
+        "реакция в срок %",
+        "ответов",
+        "ответов в срок",
+        "ответ в срок %",
+        "нарушений",
     ]
+    assert rows[0][10:13] == ["эскалаций ур. 1", "эскалаций ур. 2", "эскалаций ур. 3"]
     assert [(r[0], r[1]) for r in rows[1:]] == [
-        ("executor", EXEC_A),
-        ("executor", EXEC_B),
-        ("municipality", "Кунгур"),
-        ("municipality", "Пермь"),
-        ("total", "Total"),
+        ("исполнитель", EXEC_A),
+        ("исполнитель", EXEC_B),
+        ("муниципалитет", "Кунгур"),
+        ("муниципалитет", "Пермь"),
+        ("итого", "Итого"),
     ]
-    by_name = {r[1]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
+    by_name = {r[1]: dict(zip(csv_columns(report), r, strict=True)) for r in rows[1:]}
     a = by_name[EXEC_A]
     assert (a["appeals"], a["ack_on_time_pct"], a["answer_on_time_pct"], a["breaches"]) == ("3", "66.67", "75.00", "2")
     assert (a["escalated_l1"], a["escalated_l2"], a["escalated_l3"]) == ("2", "0", "0")
@@ -377,8 +426,23 @@ async def test_csv(pool: asyncpg.Pool, calendar_config: CalendarConfig) -> None:
     b = by_name[EXEC_B]
     assert (b["formal_returned"], b["returned_by_moderator"], b["refutations"], b["repeats"]) == ("1", "1", "1", "1")
     assert (b["commitments_made"], b["commitments_kept"], b["commitments_missed"]) == ("1", "0", "1")
-    assert by_name["Total"]["answer_median_h"] == "19.50"
+    assert by_name["Итого"]["answer_median_h"] == "19.50"
     assert by_name["Пермь"]["answer_on_time_pct"] == "66.67"
+
+
+async def test_csv_in_english_has_the_column_ids_for_headers(
+    pool: asyncpg.Pool, calendar_config: CalendarConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    report = await _the_report(pool, calendar_config)
+    monkeypatch.setenv("APPEALS_LANGUAGE", "en")
+    english_rows = list(csv.reader(io.StringIO(render_csv(report))))
+    assert english_rows[0] == csv_header(report) == csv_header(report, "en") == csv_columns(report)
+    assert english_rows[0][:3] == ["group", "name", "appeals"] and "escalated_l3" in english_rows[0]
+    assert [(r[0], r[1]) for r in english_rows[1:]][-1] == ("total", "Total")
+    assert english_rows[1][0] == "executor"
+    # The same figures in both languages: only the header and the group and total names differ.
+    russian_rows = list(csv.reader(io.StringIO(render_csv(report, "ru"))))
+    assert [r[2:] for r in english_rows[1:]] == [r[2:] for r in russian_rows[1:]]
 
 
 @pytest.mark.parametrize(
@@ -393,7 +457,7 @@ async def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(
 
     rows = list(csv.reader(io.StringIO(render_csv(report), newline="")))
 
-    municipality = next(r for r in rows if r[0] == "municipality")
+    municipality = next(r for r in rows if r[0] == "муниципалитет")
     assert municipality[1] == "'" + name.replace("\r", "\n")
     assert all(not cell.startswith(("=", "+", "@", "\t", "\r")) for row in rows for cell in row)
 
@@ -451,6 +515,68 @@ async def test_html_is_self_contained(pool: asyncpg.Pool, calendar_config: Calen
     assert sum(1 for attrs in heat if attrs["fill"] != "#f1f5f9") == 5  # five busy cells
     assert sum(1 for tag, _ in parsed.tags if tag == "polyline") == 1
     assert EXEC_A in document and EXEC_B in document and INCIDENT in document
+    assert '<html lang="ru">' in document and "<title>Отчёт по SLA</title>" in document
+    assert "Соблюдение сроков по исполнителям" in document and ">Пт</text>" in document
+    assert "Compliance by executor" not in document and "SLA report" not in document
+
+
+def _structure(document: str) -> list[tuple[str, dict[str, str | None]]]:
+    """The page without its words: every tag and its attributes but the aria-label and the language."""
+    words = ("aria-label", "lang")
+    return [(tag, {k: v for k, v in attrs.items() if k not in words}) for tag, attrs in _parse(document).tags]
+
+
+async def test_html_in_english_is_the_same_page_in_other_words(
+    pool: asyncpg.Pool, calendar_config: CalendarConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    report = await _the_report(pool, calendar_config)
+    monkeypatch.setenv("APPEALS_LANGUAGE", "en")
+    english = render_html(report)
+    assert english == render_html(report, "en")
+    assert '<html lang="en">' in english and "<title>SLA report</title>" in english
+    assert "Compliance by executor" in english and ">Fri</text>" in english and "Fri 18:00 — 2 breaches" in english
+    assert "Отчёт" not in english and "Итого" not in english
+    assert _structure(english) == _structure(render_html(report, "ru"))
+
+
+# --- the texts ---------------------------------------------------------------------------------
+
+
+def _fields(text: object) -> set[str]:
+    values = text if isinstance(text, tuple) else (text,)
+    return {name for value in values for _, name, _, _ in string.Formatter().parse(str(value)) if name}
+
+
+def _config() -> CalendarConfig:
+    return CalendarConfig.model_validate(tomllib.loads((ROOT / "config" / "calendar.toml").read_text()))
+
+
+def _empty_report() -> Report:
+    return reports.compute_report([], [], [], START, END, _config())
+
+
+def test_every_language_says_everything_with_the_same_placeholders() -> None:
+    assert texts() is russian.TEXTS and texts("en") is english.TEXTS and LANGUAGES == ("ru", "en")
+    ru: dict[str, Any] = dict(russian.TEXTS)
+    en: dict[str, Any] = dict(english.TEXTS)
+    assert ru.keys() == en.keys()
+    for key, value in ru.items():
+        if isinstance(value, dict):
+            assert value.keys() == en[key].keys(), key
+        else:
+            assert _fields(value) == _fields(en[key]), key
+    now = datetime(2026, 11, 30, 10, tzinfo=PERM)
+    assert ru["filters"].keys() == filters(now, WorkingCalendar(_config())).keys()
+    assert ru["csv_columns"].keys() == {c for c in csv_columns(_empty_report()) if not c.startswith("escalated_l")}
+    with pytest.raises(ValueError, match="unknown language 'de'; choose one of ru, en"):
+        texts("de")
+
+
+def test_an_empty_period_in_both_languages() -> None:
+    report = _empty_report()
+    assert "нет" in render_table(report).splitlines() and "none" in render_table(report, "en").splitlines()
+    assert "за период обращений нет" in render_html(report) and "no appeals in the period" in render_html(report, "en")
+    assert "ответов пока нет" in render_html(report) and "no answers yet" in render_html(report, "en")
 
 
 # --- the real browser ------------------------------------------------------------------------
