@@ -27,6 +27,8 @@ COPY stack ./stack
 COPY workflows ./workflows
 COPY activities ./activities
 COPY api ./api
+COPY devstack ./devstack
+COPY tools ./tools
 COPY worker.py starter.py appealctl.py codec_server.py api_server.py ./
 COPY config ./config
 # The project alone: everything it needs, its build backend included, came from the lock above.

@@ -24,9 +24,9 @@ from activities import db
 from api import server
 from api.keys import SCOPES, KeyStore, check_name
 from api.services import Services
+from devstack.embedded import EmbeddedPostgres
 from stack import logs
 from stack.client import connect
-from stack.embedded import EmbeddedPostgres
 from stack.errors import OneLineParser, check_arguments, one_line, unexpected
 from stack.process import exit_now
 from stack.settings import Settings

@@ -38,19 +38,19 @@ from appeals.durations import Duration
 from appeals.incidents import LinkAppeal, OpenIncident, committed_date_problem
 from appeals.safety import EARLIEST, LATEST
 from appeals.working_calendar import CalendarConfig, Explanation
-from stack import deadlines, reports
-from stack import operator_commands as ops
 from stack.client import connect
 from stack.errors import OneLineParser, check_arguments, describe, one_line, printable, unexpected
 from stack.filters import filters
-from stack.municipalities import assumed as assumed_appeals
-from stack.municipalities import known as known_municipalities
 from stack.process import exit_now
 from stack.settings import Settings
 from stack.text_table import text_table
 from stack.texts import Texts, label_width, texts
 from starter import InvalidAppeal, write_schemas
 from starter import main as starter_main
+from tools import deadlines, reports
+from tools import operator_commands as ops
+from tools.municipalities import assumed as assumed_appeals
+from tools.municipalities import known as known_municipalities
 
 
 def _start(text: str) -> datetime:

@@ -190,7 +190,7 @@ def main() -> None:
     ensure_environment()
     os.chdir(ROOT)
     if command == "up":
-        argv = [str(PYTHON), "-m", "stack.up", *rest]
+        argv = [str(PYTHON), "-m", "devstack.up", *rest]
     else:
         ensure_browser()
         argv = [str(PYTHON), "-m", "pytest", *rest]

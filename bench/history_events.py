@@ -29,10 +29,11 @@ from bench.journeys import (
     running_worker,
     thirty_day_path,
 )
-from stack import binaries, search_attributes
+from devstack import binaries
+from devstack.embedded import EmbeddedPostgres
+from stack import search_attributes
 from stack.client import DATA_CONVERTER
 from stack.codec import decode_message
-from stack.embedded import EmbeddedPostgres
 from stack.logs import configure
 
 JOURNEYS = {

@@ -20,10 +20,11 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities import db
 from bench.journeys import make_appeal, running_worker  # noqa: F401 (fixtures' helpers, shared with bench/)
-from stack import binaries, search_attributes
+from devstack import binaries
+from devstack.embedded import EmbeddedPostgres
+from stack import search_attributes
 from stack.client import DATA_CONVERTER
 from stack.codec import new_key_line
-from stack.embedded import EmbeddedPostgres
 from stack.logs import configure
 
 ROOT = Path(__file__).resolve().parent.parent

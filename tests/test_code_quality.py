@@ -18,6 +18,8 @@ TYPED = [
     "codec_server.py",
     "api",
     "api_server.py",
+    "devstack",
+    "tools",
 ]
 
 

@@ -26,7 +26,7 @@ import jsonschema
 import pytest
 import yaml
 
-from stack import binaries
+from devstack import binaries
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from activities.planning import PlanningActivities, load
 from appeals.sla import PolicySet
 from appeals.working_calendar import CalendarConfig, WorkingCalendar
-from stack.demo import generate, prepare_config
+from devstack.demo import generate, prepare_config
 
 
 def test_the_generator_follows_perms_proportions():

@@ -17,7 +17,7 @@ from temporalio.client import WorkflowFailureError
 
 from appeals.models import Acknowledge, Recipient, Redirect, Refute, SubmitAnswer
 from appeals.state import AppealResult
-from stack import binaries
+from devstack import binaries
 from stack.settings import Settings
 from starter import submit
 from tests.conftest import events, eventually, make_appeal, run_script, running_worker

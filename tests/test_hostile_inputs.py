@@ -49,7 +49,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from appeals.models import ActionReceipt, AppealInput, Attachment, Author
 from appeals.state import AppealState, TimelineEntry
-from stack import binaries, intake_watch
+from devstack import binaries
+from stack import intake_watch
 from stack.errors import reason
 from starter import InvalidAppeal, parse_appeal, submit
 from tests.conftest import running_worker

@@ -8,7 +8,8 @@ import aiohttp
 from temporalio.testing import WorkflowEnvironment
 
 from appeals.models import Acknowledge, SubmitAnswer
-from stack import binaries, metrics, search_attributes
+from devstack import binaries
+from stack import metrics, search_attributes
 from stack.client import DATA_CONVERTER
 from stack.settings import Settings
 from tests.conftest import eventually, free_port, make_appeal, running_worker

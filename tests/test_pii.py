@@ -36,7 +36,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from appeals.models import Acknowledge, Attachment, Rate
 from appeals.state import AppealResult
-from stack import binaries, codec_server, search_attributes
+from devstack import binaries
+from stack import codec_server, search_attributes
 from stack.client import DATA_CONVERTER
 from stack.codec import ENCODING, EncryptionCodec, decode_message
 from tests.conftest import free_port, make_appeal, run_script, running_worker

@@ -44,7 +44,7 @@ from appeals.working_calendar import (
     RegionCalendar,
     WorkingCalendar,
 )
-from stack import deadlines
+from tools import deadlines
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = ROOT / "config"

@@ -39,9 +39,12 @@ import asyncpg
 import pytest
 
 from appeals.working_calendar import CalendarConfig, WorkingCalendar
-from stack import reports
 from stack.filters import filters
-from stack.reports import (
+from stack.texts import LANGUAGES, texts
+from stack.texts import en as english
+from stack.texts import ru as russian
+from tools import reports
+from tools.reports import (
     Report,
     build_report,
     csv_cell,
@@ -51,9 +54,6 @@ from stack.reports import (
     render_html,
     render_table,
 )
-from stack.texts import LANGUAGES, texts
-from stack.texts import en as english
-from stack.texts import ru as russian
 
 ROOT = Path(__file__).resolve().parent.parent
 PERM = ZoneInfo("Asia/Yekaterinburg")

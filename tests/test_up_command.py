@@ -22,9 +22,9 @@ import psutil
 import pytest
 
 from appeals.state import AppealState
+from devstack.up import READY, masked
 from stack.client import connect
 from stack.settings import Settings
-from stack.up import READY, masked
 from starter import submit
 from tests.conftest import free_port, make_appeal
 from workflows.appeal import AppealWorkflow

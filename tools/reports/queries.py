@@ -11,8 +11,8 @@ from typing import Any
 import asyncpg
 
 from appeals.working_calendar import CalendarConfig
-from stack.reports.figures import compute_report
-from stack.reports.model import EVENT_KINDS, REGION_ZONE, AppealRow, EventRow, IncidentRow, Report
+from tools.reports.figures import compute_report
+from tools.reports.model import EVENT_KINDS, REGION_ZONE, AppealRow, EventRow, IncidentRow, Report
 
 _APPEALS_SQL = """
 SELECT workflow_id, executor, municipality, received_at, acknowledged_at, answered_at, cycle

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from appeals.vocabulary import ClockName, EventKind
 from appeals.working_calendar import CalendarConfig, WorkingCalendar
-from stack.reports.model import (
+from tools.reports.model import (
     AUTOMATIC_CHECK,
     NONE_LABEL,
     REGION_ZONE,

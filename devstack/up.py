@@ -28,14 +28,16 @@ from activities.db import create_pool
 from activities.planning import CALENDAR_FILE, load
 from api import server as api_server
 from appeals.working_calendar import CalendarConfig
-from stack import codec_server, demo, logs, metrics, reports
+from devstack import demo
+from devstack.demo import prepare_config
+from devstack.embedded import DevServer, EmbeddedPostgres
+from stack import codec_server, logs, metrics
 from stack.client import connect, data_converter
 from stack.codec import EncryptionCodec, ensure_keys_file
-from stack.demo import prepare_config
-from stack.embedded import DevServer, EmbeddedPostgres
 from stack.process import exit_now
 from stack.settings import Settings
 from stack.workers import serve, stop_on_signals
+from tools import reports
 
 READY = "appeals engine ready"
 

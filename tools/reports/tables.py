@@ -7,10 +7,10 @@ import io
 import re
 from collections.abc import Sequence
 
-from stack.reports.cells import compliance_sections, incident_rows, period, weekly_headers, weekly_rows
-from stack.reports.model import GroupRow, Report
 from stack.text_table import text_table
 from stack.texts import Texts, texts
+from tools.reports.cells import compliance_sections, incident_rows, period, weekly_headers, weekly_rows
+from tools.reports.model import GroupRow, Report
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

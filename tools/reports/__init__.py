@@ -28,8 +28,8 @@ Definitions (all for the appeals received in [start, end)):
 
 from __future__ import annotations
 
-from stack.reports.cells import fmt_hours, fmt_pct
-from stack.reports.charts import (
+from tools.reports.cells import fmt_hours, fmt_pct
+from tools.reports.charts import (
     ACK_COLOUR,
     ANSWER_COLOUR,
     HEAT_EMPTY,
@@ -38,8 +38,8 @@ from stack.reports.charts import (
     TREND_COLOUR,
     heat_colour,
 )
-from stack.reports.figures import compute_report, durations, percentile_nearest_rank
-from stack.reports.model import (
+from tools.reports.figures import compute_report, durations, percentile_nearest_rank
+from tools.reports.model import (
     AUTOMATIC_CHECK,
     EVENT_KINDS,
     MIN_LEVEL_COLUMNS,
@@ -54,9 +54,9 @@ from stack.reports.model import (
     Report,
     WeekPoint,
 )
-from stack.reports.page import render_html
-from stack.reports.queries import build_report
-from stack.reports.tables import csv_cell, csv_columns, csv_header, render_csv, render_table
+from tools.reports.page import render_html
+from tools.reports.queries import build_report
+from tools.reports.tables import csv_cell, csv_columns, csv_header, render_csv, render_table
 
 __all__ = [
     "ACK_COLOUR",

@@ -15,7 +15,7 @@ from pathlib import Path
 import asyncpg
 from temporalio.client import Client
 
-from stack import binaries
+from devstack import binaries
 
 
 class EmbeddedPostgres:

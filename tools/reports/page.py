@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from stack.reports.cells import compliance_sections, fmt_pct, incident_rows, period, weekly_headers, weekly_rows
-from stack.reports.charts import ACK_COLOUR, ANSWER_COLOUR, e, svg_compliance, svg_heatmap, svg_trend
-from stack.reports.model import Report
 from stack.texts import texts
+from tools.reports.cells import compliance_sections, fmt_pct, incident_rows, period, weekly_headers, weekly_rows
+from tools.reports.charts import ACK_COLOUR, ANSWER_COLOUR, e, svg_compliance, svg_heatmap, svg_trend
+from tools.reports.model import Report
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:24px;color:#0f172a;background:#fff}

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from stack.reports.model import NONE_LABEL, GroupRow, Report
 from stack.texts import Texts
+from tools.reports.model import NONE_LABEL, GroupRow, Report
 
 
 def fmt_pct(value: float | None) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import html
 
-from stack.reports.cells import fmt_pct
-from stack.reports.model import Report, WeekPoint
 from stack.texts import Texts
+from tools.reports.cells import fmt_pct
+from tools.reports.model import Report, WeekPoint
 
 ACK_COLOUR = "#2563eb"
 ANSWER_COLOUR = "#16a34a"

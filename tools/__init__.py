@@ -1,0 +1,1 @@
+"""Operator tools: the SLA report and the commands behind appealctl.py."""
