@@ -1,7 +1,7 @@
 """The journal: what happened, written down once for everyone who needs it.
 
-A step records timeline entries and the notifications they cause, then commits: one local
-activity writes the events, the notifications (an outbox the worker delivers from, so an
+A step records timeline entries and the notifications they cause, then commits: one activity
+writes the events, the notifications (an outbox the worker delivers from, so an
 action never waits for a mail server) and the projection in one transaction. The commit
 also upserts the search attributes that changed. Commits run one at a time, so when one
 returns, everything recorded before it is durable.
@@ -82,7 +82,11 @@ class Journal:
             projection = self.projection(self.changed_clocks())
             registering = events[0].kind == EventKind.registered
             self.publish_search_attributes(projection)
-            await workflow.execute_local_activity_method(
+            # A regular activity, not a local one: it is scheduled only by a workflow task that
+            # completed, so the (workflow id, seq) of every stored event is the one in the history. A
+            # local activity would also write from a task attempt that timed out, whose seq numbering
+            # a later attempt, seeing more events, may not repeat.
+            await workflow.execute_activity_method(
                 StorageActivities.record_batch,
                 EventBatch(
                     workflow_id=self.s.view.workflow_id,

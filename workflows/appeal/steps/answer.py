@@ -49,6 +49,6 @@ class Answering(AppealCore):
         if keeps:
             data["commitment_kept"] = on_time
         entry = self.record(EventKind.answered, f"answered by {action.by} ({action.kind.value})", **data)
-        # The quality gate takes it in this same workflow task and stores it with its verdict, in one
-        # write, before the Update's result reaches the official (the `answered` check refuses a second).
+        await self.commit()
+        # Now the quality gate may take it (the `answered` check above already refuses a second one).
         s.submitted, s.submitted_seq = action, entry.seq

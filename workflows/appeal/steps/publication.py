@@ -24,7 +24,7 @@ class Publishing(AppealCore):
         """Publish first, then record it: the status says "answered" only once the citizen has it."""
         s = self.s
         author = s.appeal.author
-        await workflow.execute_local_activity_method(
+        await workflow.execute_activity_method(  # a completed task schedules it: one publication per answer
             PublishingActivities.publish_answer,
             Publication(
                 workflow_id=s.view.workflow_id,
