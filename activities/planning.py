@@ -28,7 +28,7 @@ CALENDAR_FILE = "calendar.toml"
 REGIONS_DIR = "regions"  # config/regions/<region>.toml: a republic's own days off
 # Years of the production calendar each appeal pins: enough for a 59-ФЗ appeal with its
 # extension and an honest deadline a year ahead.
-PINNED_YEARS = 3
+PINNED_YEARS = 2  # the year the clocks start in and the next: deadlines never reach back
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -111,5 +111,5 @@ class PlanningActivities:
             route=route(table, appeal),
             policy=policies.select(appeal),
             policy_version=version,
-            calendar=calendar.snapshot(list(range(first - 1, first + PINNED_YEARS))),
+            calendar=calendar.snapshot(list(range(first, first + PINNED_YEARS))),
         )

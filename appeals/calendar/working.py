@@ -126,8 +126,10 @@ class WorkingCalendar:
 
     def snapshot(self, years: list[int]) -> CalendarSnapshot:
         """Everything this calendar needs for `years`, as data that can be pinned."""
+        # The zone is resolved already: the municipality table stays out of every appeal's history.
+        config = self.config.model_copy(update={"municipalities": {}, "municipality_zones": {}})
         return CalendarSnapshot(
-            config=self.config,
+            config=config,
             zone=self.zone_name,
             years={y: self._year(y) for y in years},
             municipality=self.municipality,
