@@ -1,0 +1,412 @@
+"""After the chaos: what PostgreSQL, Temporal and the webhook receiver say happened.
+
+Each appeal's own timeline (the `get_state` query) is the reference: every entry must be stored
+once in `appeal_events`, and every row there, in `notifications` and in `publications` must
+belong to an entry of it. The history gives the timers, the task attempts and the replay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter, defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import asyncpg
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import History
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHistory
+from temporalio.runtime import Runtime
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.worker import Replayer
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
+
+from appeals import clocks
+from appeals.models import AppealStatus
+from appeals.state import AppealState
+from bench.chaos_stack import Webhooks
+from stack import client as stack_client
+from stack.activation_order import ActivationOrderRunner, splits_from_history
+from stack.codec import decode_message
+from stack.settings import WORKFLOW_TYPE
+from workflows.appeal import AppealWorkflow
+from workflows.incident import IncidentWorkflow
+
+T = TypeVar("T")
+# Kinds an appeal records at most once in its life.
+ONCE = ("registered", "routed", "acknowledged", "interim_answered", "closed")
+OVERDUE = timedelta(seconds=60)  # a timer this late has not fired: the appeal is stuck
+QUERY_TIMEOUT = 30.0
+
+
+@dataclass
+class Findings:
+    appeals: int = 0
+    lost: list[str] = field(default_factory=list)
+    duplicated: list[str] = field(default_factory=list)
+    stuck: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+    missing_timers: list[str] = field(default_factory=list)
+    undelivered: list[str] = field(default_factory=list)
+    replay_failures: dict[str, str] = field(default_factory=dict)
+    open_appeals: int = 0
+    closed_appeals: int = 0
+    timers_checked: int = 0
+    events: int = 0
+    timeline_entries: int = 0  # compared with the rows
+    notifications: int = 0
+    publications: int = 0
+    deliveries: int = 0
+    task_timeouts: int = 0
+    task_failures: int = 0
+
+
+@dataclass
+class Trace:
+    """What Temporal says of one appeal."""
+
+    status: WorkflowExecutionStatus | None = None
+    task_attempt: int = 0
+    pending_activities: list[tuple[str, int, str]] = field(default_factory=list)
+    history: WorkflowHistory | None = None
+    pending_timers: list[datetime] = field(default_factory=list)
+    state: AppealState | None = None  # None: the query failed
+
+    @property
+    def timeline(self) -> dict[int, str]:
+        return {e.seq: e.kind for e in self.state.timeline} if self.state else {}
+
+
+async def gathered(items: list[str], work: Callable[[str], Awaitable[T]], concurrency: int) -> dict[str, T]:
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(item: str) -> T:
+        async with gate:
+            return await work(item)
+
+    return dict(zip(items, await asyncio.gather(*(one(i) for i in items)), strict=True))
+
+
+async def describe(client: Client, workflow_id: str) -> Trace:
+    trace = Trace()
+    try:
+        description = await client.get_workflow_handle(workflow_id).describe()
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return trace
+        raise
+    raw = description.raw_description
+    trace.status = description.status
+    if raw.HasField("pending_workflow_task"):
+        trace.task_attempt = raw.pending_workflow_task.attempt
+    trace.pending_activities = [
+        (a.activity_type.name, a.attempt, a.last_failure.message) for a in raw.pending_activities
+    ]
+    return trace
+
+
+async def unsettled(client: Client, pool: asyncpg.Pool, ids: list[str], concurrency: int) -> list[str]:
+    """What still moves: retried workflow tasks and activities, deliveries not made yet."""
+    traces = await gathered(ids, lambda i: describe(client, i), concurrency)
+    moving = [f"{i}: workflow task attempt {t.task_attempt}" for i, t in traces.items() if t.task_attempt > 1]
+    moving += [
+        f"{i}: {name} attempt {attempt}"
+        for i, t in traces.items()
+        for name, attempt, _ in t.pending_activities
+        if attempt > 1
+    ]
+    for table, done in (("notifications", "sent"), ("publications", "published")):
+        late = await pool.fetchval(
+            f"SELECT count(*) FROM {table} WHERE status = 'pending' AND created_at < now() - interval '15 seconds'"
+        )
+        if late:
+            moving.append(f"{late} {table} not {done} yet")
+    return moving
+
+
+async def settle(client: Client, pool: asyncpg.Pool, ids: list[str], timeout: float, concurrency: int) -> float:
+    """Wait (up to `timeout`) until nothing is being retried; returns the seconds waited."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if not await unsettled(client, pool, ids, concurrency):
+            break
+        await asyncio.sleep(5)
+    return time.monotonic() - start
+
+
+async def query_state(client: Client, workflow_id: str) -> AppealState | None:
+    try:
+        return await asyncio.wait_for(
+            client.get_workflow_handle(workflow_id).query("get_state", result_type=AppealState), QUERY_TIMEOUT
+        )
+    except Exception:  # a failing workflow task, a replay that breaks: reported as such
+        return None
+
+
+async def _trace(client: Client, workflow_id: str) -> Trace:
+    trace = await describe(client, workflow_id)
+    if trace.status is None:
+        return trace
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    trace.history = history
+    timers: dict[int, datetime] = {}
+    for event in history.events:
+        kind = event.event_type
+        if kind == EventType.EVENT_TYPE_TIMER_STARTED:
+            timeout = event.timer_started_event_attributes.start_to_fire_timeout.ToTimedelta()
+            timers[event.event_id] = event.event_time.ToDatetime(tzinfo=UTC) + timeout
+        elif kind == EventType.EVENT_TYPE_TIMER_FIRED:
+            timers.pop(event.timer_fired_event_attributes.started_event_id, None)
+        elif kind == EventType.EVENT_TYPE_TIMER_CANCELED:
+            timers.pop(event.timer_canceled_event_attributes.started_event_id, None)
+    trace.pending_timers = sorted(timers.values())
+    trace.state = await query_state(client, workflow_id)
+    return trace
+
+
+async def _histories(traces: dict[str, Trace]) -> AsyncIterator[WorkflowHistory]:
+    for trace in traces.values():
+        if trace.history is not None:
+            yield trace.history
+
+
+async def replay(traces: dict[str, Trace], runtime: Runtime | None = None) -> dict[str, str]:
+    replayer = Replayer(
+        workflows=[AppealWorkflow, IncidentWorkflow], data_converter=stack_client.DATA_CONVERTER, runtime=runtime
+    )
+    failures: dict[str, str] = {}
+    async with replayer.workflow_replay_iterator(_histories(traces)) as results:
+        async for result in results:
+            if result.replay_failure is not None:
+                failures[result.history.workflow_id] = str(result.replay_failure).splitlines()[0][:300]
+    # The SDK regroups an Update with the events around it differently on replay when a timer fired
+    # after the task was scheduled (tests/test_replay.py, stack/activation_order.py). A history that
+    # proves that grouping is replayed with it; only what still fails is a failure.
+    for workflow_id in list(failures):
+        history = traces[workflow_id].history
+        splits = splits_from_history(history) if history is not None else []
+        if not splits:
+            continue
+        regrouped = Replayer(
+            workflows=[AppealWorkflow, IncidentWorkflow],
+            data_converter=stack_client.DATA_CONVERTER,
+            runtime=runtime,
+            workflow_runner=ActivationOrderRunner(SandboxedWorkflowRunner(), splits),
+        )
+        result = await regrouped.replay_workflow(history, raise_on_replay_failure=False)
+        if result.replay_failure is None:
+            REGROUPED.append(workflow_id)
+            del failures[workflow_id]
+    return failures
+
+
+REGROUPED: list[str] = []  # replayed only with the recorded grouping of an Update (see above)
+
+
+def expects_timer(state: AppealState) -> bool:
+    """The SLA supervisor holds a timer while a clock has a warning, a breach or an escalation
+    ahead; the feedback window is a timer too."""
+    if state.status == AppealStatus.answered:
+        return True
+    rules: dict[str, Any] = getattr(AppealWorkflow, "rules", {})
+    for clock in state.clocks:
+        if clocks.next_alarm(clock) is not None:
+            return True
+        rule = rules.get(clock.name)
+        escalates = rule.escalates if rule is not None else clock.name != "clarification"
+        if clock.ticking and clock.breached_at is not None and escalates:
+            return True
+    return False
+
+
+@dataclass
+class Rows:
+    """What PostgreSQL holds at one moment."""
+
+    appeals: set[str]
+    events: dict[str, dict[int, tuple[str, datetime]]]  # workflow id → seq → (kind, recorded at)
+    deliveries: dict[str, dict[str, Any]]  # "notifications"/"publications" → key → row
+
+
+async def snapshot(pool: asyncpg.Pool) -> Rows:
+    events: dict[str, dict[int, tuple[str, datetime]]] = defaultdict(dict)
+    for r in await pool.fetch("SELECT workflow_id, seq, kind, recorded_at FROM appeal_events"):
+        events[r["workflow_id"]][r["seq"]] = (r["kind"], r["recorded_at"])
+    deliveries = {
+        table: {
+            r["key"]: r
+            for r in await pool.fetch(
+                f"SELECT {key} AS key, status, adapter, now() - created_at > interval '30 seconds' AS due FROM {table}"
+            )
+        }
+        for table, key in (
+            ("notifications", "idempotency_key"),
+            ("publications", "workflow_id || ':' || seq || ':publish'"),
+        )
+    }
+    appeals = {r["workflow_id"] for r in await pool.fetch("SELECT workflow_id FROM appeals")}
+    return Rows(appeals, events, deliveries)
+
+
+def _clock(moment: datetime | float) -> str:
+    when = datetime.fromtimestamp(moment) if isinstance(moment, float) else moment.astimezone()
+    return when.strftime("%H:%M:%S.%f")[:-4]
+
+
+async def verify(
+    client: Client,
+    pool: asyncpg.Pool,
+    ids: list[str],
+    webhooks: Webhooks,
+    concurrency: int,
+    evidence: Path,
+    runtime: Runtime | None = None,
+) -> Findings:
+    """Every check; the histories that fail to replay are written to `evidence` (as JSON).
+
+    The appeals keep moving while this runs, so PostgreSQL is read before the histories (a row
+    then must be in them) and again after (what they say completed must then be stored)."""
+    found = Findings(appeals=len(ids))
+    before = await snapshot(pool)
+    traces = await gathered(ids, lambda i: _trace(client, i), concurrency)
+    after = await snapshot(pool)
+    delivered = {key: list(times) for key, times in webhooks.delivered.items()}
+    now = datetime.now(UTC)
+
+    # Once as a workflow, once as a row.
+    runs: Counter[str] = Counter()
+    async for execution in client.list_workflows(f'WorkflowType = "{WORKFLOW_TYPE}"'):
+        runs[execution.id] += 1
+    wanted = set(ids)
+    found.lost += [f"{i}: no workflow" for i, t in traces.items() if t.status is None]
+    found.duplicated += [f"{i}: {n} workflow runs" for i, n in runs.items() if i in wanted and n > 1]
+    found.duplicated += [f"{i}: a workflow nobody submitted" for i in runs if i not in wanted]
+    found.lost += [f"{i}: no row in appeals" for i in ids if i not in after.appeals]
+    found.duplicated += [f"{i}: a row nobody submitted" for i in after.appeals - wanted]
+
+    # The timelines against the rows. A row read before the query must be in the timeline; an
+    # entry the query returned must be stored by the read after it (or soon: a commit under way).
+    found.events = sum(len(e) for e in after.events.values())
+    missing: list[tuple[str, int, str]] = []
+    timelines: dict[str, dict[int, str]] = {}
+    for i, trace in traces.items():
+        if trace.status is None:
+            continue
+        if trace.state is None:
+            found.unreadable.append(f"{i}: get_state failed ({trace.status.name}, task attempt {trace.task_attempt})")
+            continue
+        timeline = timelines[i] = trace.timeline
+        found.timeline_entries += len(timeline)
+        stored = {seq: kind for seq, (kind, _) in after.events.get(i, {}).items()}
+        for seq, kind in timeline.items():
+            if stored.get(seq) is None:
+                missing.append((i, seq, kind))
+            elif stored[seq] != kind:
+                found.lost.append(f"{i}: entry {seq} ({kind}) stored as {stored[seq]}")
+        for seq, (kind, at) in before.events.get(i, {}).items():
+            if seq not in timeline:
+                found.duplicated.append(f"{i}: event {seq} ({kind}), stored {_clock(at)}, not in its timeline")
+        counts = Counter(stored.values())
+        found.duplicated += [f"{i}: {counts[k]}x {k}" for k in ONCE if counts[k] > 1]
+        published = sum(1 for kind in timeline.values() if kind == "published")
+        done = sum(
+            1
+            for k, r in after.deliveries["publications"].items()
+            if k.startswith(f"{i}:") and r["status"] == "published"
+        )
+        if published > done:
+            found.lost.append(f"{i}: {published} answers published in the timeline, {done} publication rows")
+    if missing:
+        await asyncio.sleep(5)
+        later = await snapshot(pool)
+        for i, seq, kind in missing:
+            if seq not in later.events.get(i, {}):
+                found.lost.append(f"{i}: timeline entry {seq} ({kind}) not in appeal_events")
+    for table, done_status in (("notifications", "sent"), ("publications", "published")):
+        setattr(found, table, len(after.deliveries[table]))
+        for key in before.deliveries[table]:
+            workflow_id, number = key.split(":")[:2]
+            if workflow_id in timelines and int(number) not in timelines[workflow_id]:
+                found.duplicated.append(f"{key}: a {table} row for no entry of the timeline")
+        for key, row in after.deliveries[table].items():
+            if row["status"] != done_status and (row["status"] != "pending" or row["due"]):  # not just written
+                found.undelivered.append(f"{key}: {table} {row['status']}")
+            elif row["adapter"] == "webhook" and not delivered.get(key):
+                found.lost.append(f"{key}: {table} marked {done_status}, never received by the webhook")
+    found.deliveries = sum(len(times) for times in delivered.values())
+    found.duplicated += [
+        f"{key}: delivered {len(times)}x to the webhook, at {', '.join(_clock(t) for t in times)}"
+        for key, times in delivered.items()
+        if len(times) > 1
+    ]
+    events = {i: {seq: kind for seq, (kind, _) in e.items()} for i, e in after.events.items()}
+
+    # Nothing stuck, nothing failed, every open appeal on a timer.
+    open_ids = []
+    for i, trace in traces.items():
+        if trace.status is None:
+            continue
+        if trace.status == WorkflowExecutionStatus.RUNNING:
+            open_ids.append(i)
+            if trace.task_attempt > 1:
+                found.stuck.append(f"{i}: workflow task attempt {trace.task_attempt}")
+            for name, attempt, failure in trace.pending_activities:
+                if attempt > 3:
+                    found.stuck.append(f"{i}: {name} attempt {attempt}: {failure[:120]}")
+            overdue = [t for t in trace.pending_timers if t < now - OVERDUE]
+            if overdue:
+                found.stuck.append(f"{i}: timer due {overdue[0].isoformat()} never fired")
+            if "routed" not in events.get(i, {}).values():
+                found.stuck.append(f"{i}: never routed")
+        elif trace.status != WorkflowExecutionStatus.COMPLETED:
+            found.failed.append(f"{i}: {trace.status.name}")
+        assert trace.history is not None
+        for event in trace.history.events:
+            if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT:
+                found.task_timeouts += 1
+            elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+                found.task_failures += 1
+    found.open_appeals = len(open_ids)
+    open_ids = [i for i in open_ids if traces[i].task_attempt <= 1]  # a failing task is counted as stuck
+    found.closed_appeals = sum(1 for t in traces.values() if t.status == WorkflowExecutionStatus.COMPLETED)
+    found.missing_timers = await _missing_timers(client, open_ids, traces)
+    found.timers_checked = len(open_ids)
+    found.replay_failures = await replay(traces, runtime)
+    for workflow_id in found.replay_failures:
+        history = traces[workflow_id].history
+        if history is not None:
+            evidence.mkdir(parents=True, exist_ok=True)
+            (evidence / f"{workflow_id}.json").write_text((await _decoded(history)).to_json(), encoding="utf-8")
+    return found
+
+
+async def _decoded(history: WorkflowHistory) -> WorkflowHistory:
+    """The history with its payloads decrypted (the run's data is synthetic): a replay fixture
+    that needs no key."""
+    codec = stack_client.DATA_CONVERTER.payload_codec
+    if codec is None:
+        return history
+    proto = History(events=history.events)
+    await decode_message(proto, codec)
+    return WorkflowHistory(history.workflow_id, list(proto.events))
+
+
+async def _missing_timers(client: Client, open_ids: list[str], traces: dict[str, Trace]) -> list[str]:
+    suspects = [
+        i for i in open_ids if (state := traces[i].state) and expects_timer(state) and not traces[i].pending_timers
+    ]
+    missing = []
+    for i in suspects:  # a timer may have fired between the history and the query: look again
+        again = await _trace(client, i)
+        if again.state is None:
+            missing.append(f"{i}: get_state failed")
+        elif (
+            again.status == WorkflowExecutionStatus.RUNNING and expects_timer(again.state) and not again.pending_timers
+        ):
+            missing.append(f"{i}: {again.state.status.value}, a clock running, no timer pending")
+    return missing
