@@ -3,7 +3,7 @@ address asks the citizen to confirm it (workflows/appeal/steps/confirm_address.p
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
@@ -98,3 +98,24 @@ async def test_a_reply_when_nothing_waits_is_refused(ts_env, pool, task_queue):
         state = await eventually(lambda: state_of(handle))
         await handle.terminate("test over")
     assert "address_confirmation_asked" not in kinds(state)  # the social policy has no such step
+
+
+@pytest.mark.e2e
+async def test_the_address_step_on_the_dev_server(dev_env, pool, task_queue):
+    """The same step end to end on the dev server: real time, real PostgreSQL, the outbox delivering."""
+    client = dev_env.client
+    async with running_worker(client, pool, task_queue):
+        appeal = website_appeal(datetime.now(UTC) - timedelta(minutes=1))
+        handle = await start(client, task_queue, appeal)
+        await asked(handle)
+        fix = ConfirmAddress(by="citizen", address="Кунгур, ул. Советская, 1", municipality="Кунгур")
+        await handle.execute_update(AppealWorkflow.confirm_address, fix)
+        state = await wait_for(handle, lambda s: "address_corrected" in kinds(s))
+        await handle.terminate("test over")
+    assert state.executor.address == "tsur-triage@permkrai.ru" and state.status == AppealStatus.in_progress
+    stored = [
+        r["kind"]
+        for r in await pool.fetch("SELECT kind FROM appeal_events WHERE workflow_id = $1 ORDER BY seq", handle.id)
+    ]
+    assert stored[-2:] == ["address_confirmation_asked", "address_corrected"]
+    assert ("address_confirmation_asked", "+7 912 000-00-00") in await notified(pool, handle.id)
