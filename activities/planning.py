@@ -106,10 +106,11 @@ class PlanningActivities:
         policies, table, calendars, version = self.load_all()
         appeal = request.appeal
         calendar = calendars.for_municipality(appeal.municipality)
-        first = min(appeal.received_at, request.now or appeal.received_at).year
+        now = request.now or appeal.received_at
+        first, last = min(appeal.received_at, now).year, max(appeal.received_at, now).year + PINNED_YEARS - 1
         return AppealPlan(
             route=route(table, appeal),
             policy=policies.select(appeal),
             policy_version=version,
-            calendar=calendar.snapshot(list(range(first, first + PINNED_YEARS))),
+            calendar=calendar.snapshot(list(range(first, last + 1))),
         )

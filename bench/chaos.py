@@ -146,9 +146,7 @@ class Chaos:
             self.workdir / "temporal.db", port=free_port(), ui_port=free_port(), namespace=self.settings.namespace
         )
         await self.server.start()
-        # The SDK's own warnings (every retried RPC while the server restarts) would drown the table.
-        quiet = Runtime(telemetry=TelemetryConfig(logging=LoggingConfig(filter=TelemetryFilter("ERROR", "ERROR"))))
-        client = await stack_client.connect(self.settings, self.server.address, runtime=quiet)
+        client = await stack_client.connect(self.settings, self.server.address)
         env = os.environ | {
             "TEMPORAL_ADDRESS": self.server.address,
             "TEMPORAL_NAMESPACE": self.settings.namespace,
@@ -216,7 +214,7 @@ class Chaos:
             still = await unsettled(client, pool, ids, opts.concurrency)
             self.say(f"settled in {settled:.0f}s; verifying")
             evidence = self.workdir / "evidence"
-            findings = await verify(client, pool, ids, self.webhooks, opts.concurrency, evidence, quiet)
+            findings = await verify(client, pool, ids, self.webhooks, opts.concurrency, evidence)
         finally:
             await pool.close()
         watchdog.cancel()
@@ -302,6 +300,10 @@ async def run(opts: Options) -> dict[str, Any]:
         raise SystemExit(f"chaos: {workdir} is not empty; a run starts from nothing")
     workdir.mkdir(parents=True, exist_ok=True)
     _use_own_codec_key(workdir)
+    # One runtime for every client here, without the SDK's warnings: each RPC retried while the
+    # server restarts would drown the table.
+    quiet = Runtime(telemetry=TelemetryConfig(logging=LoggingConfig(filter=TelemetryFilter("ERROR", "ERROR"))))
+    Runtime.set_default(quiet, error_if_already_set=False)
     chaos = Chaos(opts, workdir)
     result: dict[str, Any] | None = None
     try:

@@ -20,7 +20,6 @@ import asyncpg
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import History
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHistory
-from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Replayer
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
@@ -54,6 +53,7 @@ class Findings:
     missing_timers: list[str] = field(default_factory=list)
     undelivered: list[str] = field(default_factory=list)
     replay_failures: dict[str, str] = field(default_factory=dict)
+    regrouped: list[str] = field(default_factory=list)  # replayed only with the recorded Update grouping
     open_appeals: int = 0
     closed_appeals: int = 0
     timers_checked: int = 0
@@ -175,10 +175,8 @@ async def _histories(traces: dict[str, Trace]) -> AsyncIterator[WorkflowHistory]
             yield trace.history
 
 
-async def replay(traces: dict[str, Trace], runtime: Runtime | None = None) -> dict[str, str]:
-    replayer = Replayer(
-        workflows=[AppealWorkflow, IncidentWorkflow], data_converter=stack_client.DATA_CONVERTER, runtime=runtime
-    )
+async def replay(traces: dict[str, Trace]) -> dict[str, str]:
+    replayer = Replayer(workflows=[AppealWorkflow, IncidentWorkflow], data_converter=stack_client.DATA_CONVERTER)
     failures: dict[str, str] = {}
     async with replayer.workflow_replay_iterator(_histories(traces)) as results:
         async for result in results:
@@ -190,12 +188,11 @@ async def replay(traces: dict[str, Trace], runtime: Runtime | None = None) -> di
     for workflow_id in list(failures):
         history = traces[workflow_id].history
         splits = splits_from_history(history) if history is not None else []
-        if not splits:
+        if history is None or not splits:
             continue
         regrouped = Replayer(
             workflows=[AppealWorkflow, IncidentWorkflow],
             data_converter=stack_client.DATA_CONVERTER,
-            runtime=runtime,
             workflow_runner=ActivationOrderRunner(SandboxedWorkflowRunner(), splits),
         )
         result = await regrouped.replay_workflow(history, raise_on_replay_failure=False)
@@ -265,7 +262,6 @@ async def verify(
     webhooks: Webhooks,
     concurrency: int,
     evidence: Path,
-    runtime: Runtime | None = None,
 ) -> Findings:
     """Every check; the histories that fail to replay are written to `evidence` (as JSON).
 
@@ -376,7 +372,8 @@ async def verify(
     found.closed_appeals = sum(1 for t in traces.values() if t.status == WorkflowExecutionStatus.COMPLETED)
     found.missing_timers = await _missing_timers(client, open_ids, traces)
     found.timers_checked = len(open_ids)
-    found.replay_failures = await replay(traces, runtime)
+    found.replay_failures = await replay(traces)
+    found.regrouped = [i for i in REGROUPED if i in traces]
     for workflow_id in found.replay_failures:
         history = traces[workflow_id].history
         if history is not None:
