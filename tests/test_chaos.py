@@ -66,10 +66,11 @@ def test_nothing_is_lost_duplicated_or_stuck_through_the_chaos(tmp_path: Path):
     assert checks["undelivered"]["passed"], examples("undelivered")
     assert checks["coverage"]["passed"], examples("coverage")
     assert checks["update_latency"]["passed"], f"{checks['update_latency']['value']}:\n{examples('update_latency')}"
-    # KNOWN DEFECT, kept visible rather than hidden: the SDK regroups an Update with the events around
-    # it differently on replay (sdk-core, see stack/activation_order.py); a worker that rebuilds such an
-    # appeal after a kill fails its task with TMPRL1100 and the appeal waits for a fix. Anything else
-    # stuck or not replaying fails here, and so does more than a handful of these.
+    # KNOWN DEFECT, kept visible rather than hidden (issue 8 stays open for it): after worker kills, a
+    # few histories (0-5 of 200 in our runs) fail to replay with TMPRL1100 where an Update met a timer
+    # in one task, and a worker rebuilding such an appeal stalls it. The recorded fixture of this family
+    # was the SDK's regrouping (stack/activation_order.py); this shape is not pinned down yet. Anything
+    # else stuck or not replaying fails here, and so does more than a handful of these.
     replay = [line.split(": ", 1) for line in checks["replay"]["examples"]]
     assert all("TMPRL1100" in message for _, message in replay), examples("replay")
     assert len(replay) <= 5, examples("replay")
