@@ -52,13 +52,13 @@ class NotificationOutbox:
         self._notifier = notifier
 
     async def deliver_due(self, limit: int = 50) -> int:
-        """Send up to `limit` due notifications; returns how many were attempted."""
-        attempted = 0
+        """Try up to `limit` due notifications; returns how many were delivered."""
+        attempted = delivered = 0
         while attempted < limit:
             async with self._pool.acquire() as conn, conn.transaction():
                 row = await conn.fetchrow(_NEXT)
                 if row is None:
-                    return attempted
+                    return delivered
                 attempted += 1
                 request = NotificationRequest(
                     workflow_id=row["workflow_id"],
@@ -86,4 +86,5 @@ class NotificationOutbox:
                     )
                 else:
                     await conn.execute(_SENT, row["idempotency_key"])
-        return attempted
+                    delivered += 1
+        return delivered

@@ -13,7 +13,8 @@ log = logs.get(__name__)
 
 
 async def deliver_forever(outbox: NotificationOutbox, idle: float = 0.5) -> None:
-    """Until cancelled: deliver what is due, and look again after `idle` seconds when nothing is."""
+    """Until cancelled: deliver what is due. When a round delivers nothing (nothing due, or every
+    endpoint failing), wait `idle` seconds: an outage must not take the worker's time from the steps."""
     while True:
         try:
             if await outbox.deliver_due():
