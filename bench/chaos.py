@@ -214,7 +214,8 @@ class Chaos:
             still = await unsettled(client, pool, ids, opts.concurrency)
             self.say(f"settled in {settled:.0f}s; verifying")
             evidence = self.workdir / "evidence"
-            findings = await verify(client, pool, ids, self.webhooks, opts.concurrency, evidence)
+            kills = [w.at for w in self.windows if w.kind == "kill"]
+            findings = await verify(client, pool, ids, self.webhooks, opts.concurrency, evidence, kills)
         finally:
             await pool.close()
         watchdog.cancel()
