@@ -31,15 +31,11 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError
 
-from appeals.models import Acknowledge, AppealInput, Attachment, Moderate, Rate, SubmitAnswer
-from bench import cost_raw
+from appeals.models import Acknowledge, AppealInput, Moderate, Rate
+from bench import cost_raw, journeys
+from bench.journeys import good_answer
 from stack.intake import submit
 
-ANSWER_TEXT = (
-    "Снег во дворе дома на ул. Ленина, 50 вывезен 30.11 подрядчиком «Пермблагоустройство», "
-    "проезд расчищен до асфальта, фото прилагаем."
-)
-PHOTO = Attachment(url="https://files.example.ru/lenina-50-after.jpg", kind="photo")
 UPDATE_PATIENCE = 180.0  # seconds an official keeps trying one action before the run fails
 STATUS_PATIENCE = 60.0  # seconds to wait for the status an action needs, then try it anyway
 STATUS = "AppealStatus"
@@ -50,22 +46,8 @@ def run_tag() -> str:
 
 
 def make_appeal(received_at: datetime, external_id: str, **overrides: Any) -> AppealInput:
-    """The appeal of the project's journeys (the tests' make_appeal): a VK post about snow in Perm."""
-    fields: dict[str, Any] = {
-        "channel": "vk",
-        "external_id": external_id,
-        "text": "Третий день не вывозят снег во дворе дома на ул. Ленина, 50.",
-        "author": {"name": "Мария Иванова", "handle": "id123456", "contact": "+7 912 000-00-00"},
-        "received_at": received_at.isoformat(),
-        "category": "snow_removal",
-        "municipality": "Пермь",
-    }
-    fields.update(overrides)
-    return AppealInput.model_validate(fields)
-
-
-def good_answer(by: str = "ivanov") -> SubmitAnswer:
-    return SubmitAnswer(by=by, text=ANSWER_TEXT, attachments=[PHOTO])
+    """The journeys' appeal (a VK post about snow in Perm) under an id of the run's."""
+    return journeys.make_appeal(received_at, external_id=external_id, **overrides)
 
 
 @dataclass
