@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,22 +18,17 @@ from typing import Any, TypeVar
 
 import asyncpg
 from temporalio.api.enums.v1 import EventType
-from temporalio.api.history.v1 import History
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
-from temporalio.worker import Replayer
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from appeals import clocks
 from appeals.models import AppealStatus
 from appeals.state import AppealState
+from bench.chaos_replay import decoded, replay
 from bench.chaos_stack import Webhooks
 from stack import client as stack_client
-from stack.activation_order import ActivationOrderRunner, splits_from_history
-from stack.codec import decode_message
 from stack.settings import WORKFLOW_TYPE
 from workflows.appeal import AppealWorkflow
-from workflows.incident import IncidentWorkflow
 
 T = TypeVar("T")
 # Kinds an appeal records at most once in its life.
@@ -182,42 +177,6 @@ async def _trace(client: Client, workflow_id: str) -> Trace:
     if trace.status == WorkflowExecutionStatus.RUNNING or not trace.stored:
         trace.state = await query_state(client, workflow_id)
     return trace
-
-
-async def _histories(traces: dict[str, Trace]) -> AsyncIterator[WorkflowHistory]:
-    for trace in traces.values():
-        if trace.history is not None:
-            yield trace.history
-
-
-async def replay(traces: dict[str, Trace]) -> dict[str, str]:
-    replayer = Replayer(workflows=[AppealWorkflow, IncidentWorkflow], data_converter=stack_client.DATA_CONVERTER)
-    failures: dict[str, str] = {}
-    async with replayer.workflow_replay_iterator(_histories(traces)) as results:
-        async for result in results:
-            if result.replay_failure is not None:
-                failures[result.history.workflow_id] = str(result.replay_failure).splitlines()[0][:300]
-    # The SDK regroups an Update with the events around it differently on replay when a timer fired
-    # after the task was scheduled (tests/test_replay.py, stack/activation_order.py). A history that
-    # proves that grouping is replayed with it; only what still fails is a failure.
-    for workflow_id in list(failures):
-        history = traces[workflow_id].history
-        splits = splits_from_history(history) if history is not None else []
-        if history is None or not splits:
-            continue
-        regrouped = Replayer(
-            workflows=[AppealWorkflow, IncidentWorkflow],
-            data_converter=stack_client.DATA_CONVERTER,
-            workflow_runner=ActivationOrderRunner(SandboxedWorkflowRunner(), splits),
-        )
-        result = await regrouped.replay_workflow(history, raise_on_replay_failure=False)
-        if result.replay_failure is None:
-            REGROUPED.append(workflow_id)
-            del failures[workflow_id]
-    return failures
-
-
-REGROUPED: list[str] = []  # replayed only with the recorded grouping of an Update (see above)
 
 
 def expects_timer(state: AppealState) -> bool:
@@ -394,25 +353,15 @@ async def verify(
     found.closed_appeals = sum(1 for t in traces.values() if t.status == WorkflowExecutionStatus.COMPLETED)
     found.missing_timers = await _missing_timers(client, open_ids, traces)
     found.timers_checked = len(open_ids)
-    found.replay_failures = await replay(traces)
-    found.regrouped = [i for i in REGROUPED if i in traces]
+    histories = {i: t.history for i, t in traces.items() if t.history is not None}
+    found.replay_failures, regrouped = await replay(histories)
+    found.regrouped = [i for i in regrouped if i in traces]
     for workflow_id in found.replay_failures:
         history = traces[workflow_id].history
         if history is not None:
             evidence.mkdir(parents=True, exist_ok=True)
-            (evidence / f"{workflow_id}.json").write_text((await _decoded(history)).to_json(), encoding="utf-8")
+            (evidence / f"{workflow_id}.json").write_text((await decoded(history)).to_json(), encoding="utf-8")
     return found
-
-
-async def _decoded(history: WorkflowHistory) -> WorkflowHistory:
-    """The history with its payloads decrypted (the run's data is synthetic): a replay fixture
-    that needs no key."""
-    codec = stack_client.DATA_CONVERTER.payload_codec
-    if codec is None:
-        return history
-    proto = History(events=history.events)
-    await decode_message(proto, codec)
-    return WorkflowHistory(history.workflow_id, list(proto.events))
 
 
 async def _missing_timers(client: Client, open_ids: list[str], traces: dict[str, Trace]) -> list[str]:
