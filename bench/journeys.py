@@ -9,6 +9,7 @@ lunch 13:00–14:00 (config/calendar.toml).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import tomllib
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -58,6 +59,10 @@ async def running_worker(
             yield worker
     finally:
         delivery.cancel()
+        # Wait for the loop to let go: a row it held when cancelled is rolled back to pending, and
+        # the drain's SKIP LOCKED would pass over it while it is still held.
+        with contextlib.suppress(asyncio.CancelledError):
+            await delivery
         await sender.deliver_due(limit=10_000)  # what the steps wrote last, before the test reads it
 
 
