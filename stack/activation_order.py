@@ -8,7 +8,10 @@ continuation scheduled a notification), then the Update together with the timer.
 puts all three jobs in one activation and orders the Update first, so the acceptance has to be
 the first command: "[TMPRL1100] Update machine does not handle this event: ActivityTaskScheduled".
 The workflow code is not at fault: delivered in the recorded grouping, today's code produces
-exactly the recorded commands (tests/histories/update_sequenced_after_timer_fired.json).
+exactly the recorded commands (tests/histories/v1/update_sequenced_after_timer_fired.json).
+Later chaos runs found a second shape (tests/histories/update_after_task_timeout_*.json): a task
+timed out on a killed worker's sticky queue, an Update arrived, and the fresh worker that took the
+retried task applied the activity result delivered with it before the Update.
 
 `ActivationOrderRunner` wraps a workflow runner and, for the workflow tasks named in its `Split`s
 only, delivers the jobs that come from events before the task's WorkflowTaskScheduled in a first
@@ -18,8 +21,10 @@ carries it behaves like the plain SDK for every other history (new histories inc
 
 `splits_from_history` derives the splits from a recorded history, and only where the history
 proves the recording worker did not run the Update first: a command recorded before an Update's
-acceptance in a task with no signal, and the Update sequenced after an event that arrived once
-the task was scheduled. Standard histories never look like that, so nothing else is touched.
+acceptance in a task with no signal. Replayed in one activation, an Update's acceptance is always
+the task's first command, so such a history cannot replay as it is; standard histories never look
+like that, so nothing else is touched. A worker has no history at hand: it learns the grouping
+from the failed attempt instead (stack/activation_learning.py).
 """
 
 from __future__ import annotations
@@ -159,9 +164,6 @@ def _split_for_task(
         return None
     if any(e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED for e in window):
         return None  # a signal handler legitimately runs before an Update: nothing proven
-    sequenced = commands[first_accept].workflow_execution_update_accepted_event_attributes
-    if sequenced.accepted_request_sequencing_event_id <= scheduled_id:
-        return None  # nothing arrived after the task was scheduled: the usual grouping applies
     first: set[JobKey] = set()
     for event in window:
         if event.event_id >= scheduled_id:
@@ -224,21 +226,7 @@ class _SplitInstance(WorkflowInstance):
         has_update = any(job.HasField("do_update") for job in act.jobs)
         if split is None or not has_update or not split.first <= present:
             return self.inner.activate(act)
-        first = _part(act, lambda job: job_key(job) in split.first)
-        rest = _part(act, lambda job: job_key(job) not in split.first)
-        completion = self.inner.activate(first)
-        if not completion.HasField("successful"):
-            return completion
-        then = self.inner.activate(rest)
-        if not then.HasField("successful"):
-            return then
-        completion.successful.commands.extend(then.successful.commands)
-        for flag in then.successful.used_internal_flags:
-            if flag not in completion.successful.used_internal_flags:
-                completion.successful.used_internal_flags.append(flag)
-        if then.successful.versioning_behavior:
-            completion.successful.versioning_behavior = then.successful.versioning_behavior
-        return completion
+        return activate_in_two(self.inner, act, lambda job: job_key(job) in split.first)
 
     def get_serialization_context(self, command_info: Any) -> SerializationContext | None:
         return self.inner.get_serialization_context(command_info)
@@ -251,6 +239,26 @@ class _SplitInstance(WorkflowInstance):
 
     def get_thread_id(self) -> int | None:
         return self.inner.get_thread_id()
+
+
+def activate_in_two(
+    inner: WorkflowInstance, act: WorkflowActivation, first: Callable[[WorkflowActivationJob], bool]
+) -> WorkflowActivationCompletion:
+    """Activate `inner` with the jobs that satisfy `first`, then with the rest, and hand Core the
+    commands of both as the one completion of `act`."""
+    completion = inner.activate(_part(act, first))
+    if not completion.HasField("successful"):
+        return completion
+    then = inner.activate(_part(act, lambda job: not first(job)))
+    if not then.HasField("successful"):
+        return then
+    completion.successful.commands.extend(then.successful.commands)
+    for flag in then.successful.used_internal_flags:
+        if flag not in completion.successful.used_internal_flags:
+            completion.successful.used_internal_flags.append(flag)
+    if then.successful.versioning_behavior:
+        completion.successful.versioning_behavior = then.successful.versioning_behavior
+    return completion
 
 
 def _part(act: WorkflowActivation, keep: Callable[[WorkflowActivationJob], bool]) -> WorkflowActivation:

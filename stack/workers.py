@@ -13,6 +13,7 @@ import asyncpg
 from temporalio.client import Client
 from temporalio.runtime import Runtime
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities import db
 from activities.checking import CheckingActivities
@@ -24,6 +25,7 @@ from activities.publishing import PublishingActivities
 from activities.retention import RetentionActivities
 from activities.storage import StorageActivities
 from stack import channels, intake_watch, logs, metrics, search_attributes
+from stack.activation_learning import LearningOrderRunner
 from stack.outbox import deliver_forever
 from stack.retention_schedule import ensure_retention_schedule
 from stack.settings import Settings
@@ -66,6 +68,9 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings, *, task
             retention.erase_closed_appeals,
             retention.finish_retention_run,
         ],
+        # Replays the SDK would group differently from the recording worker are retried in the
+        # recorded grouping (stack/activation_learning.py); every other run is left as it is.
+        workflow_runner=LearningOrderRunner(SandboxedWorkflowRunner()),
         activity_executor=ThreadPoolExecutor(max_workers=4, thread_name_prefix="activities"),  # sync checking
         graceful_shutdown_timeout=timedelta(seconds=10),
     )

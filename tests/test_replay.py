@@ -11,11 +11,13 @@ tests/histories/v1/ holds the histories recorded before the workflow was rebuilt
 against the frozen pre-rebuild code in tests/legacy_appeal_v1.py, which proves the recordings
 and the replay accommodation below stay valid; they say nothing about today's code.
 
-`update_sequenced_after_timer_fired` comes from the chaos run: its recording worker
-grouped one workflow task's jobs in an order the SDK does not reproduce on replay (an
-Update sequenced after a timer that fired once the task was scheduled). It replays
-through stack.activation_order, which applies the recorded grouping only where the
-history proves it; every other history replays exactly as with a plain Replayer.
+`update_sequenced_after_timer_fired` and `update_after_task_timeout_*` come from chaos runs:
+their recording worker grouped one workflow task's jobs in an order the SDK does not reproduce
+on replay (an Update after the activity result or timer delivered with it; in the later three,
+the task had timed out on a killed worker's sticky queue). They replay through
+stack.activation_order, which applies the recorded grouping only where the history proves it;
+every other history replays exactly as with a plain Replayer. A worker, which has no history at
+hand, learns the grouping from the failed attempt (stack/activation_learning.py).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from temporalio.worker import Replayer
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from appeals.models import AppealInput
+from stack.activation_learning import LearningOrderRunner
 from stack.activation_order import RECORDED_SPLITS, ActivationOrderRunner, splits_from_history
 from stack.client import DATA_CONVERTER
 from tests.incompatible_workflow import AppealWorkflowWithoutRouting
@@ -37,6 +40,7 @@ from workflows.appeal import AppealWorkflow
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 V1 = sorted((Path(__file__).parent / "histories" / "v1").glob("*.json"))
 CHAOS = Path(__file__).parent / "histories" / "v1" / "update_sequenced_after_timer_fired.json"
+REGROUPED = sorted((Path(__file__).parent / "histories").glob("update_after_task_timeout_*.json"))
 
 
 def _history(path: Path) -> WorkflowHistory:
@@ -82,11 +86,64 @@ async def test_replay_catches_an_unpatched_change(path: Path):
     assert "nondetermin" in str(result.replay_failure).lower(), result.replay_failure
 
 
-def test_only_the_chaos_history_is_regrouped():
-    """The accommodation is as narrow as the evidence: one task of one run, one activity result."""
+def test_only_the_chaos_histories_are_regrouped():
+    """The accommodation is as narrow as the evidence: one task of a run, the results delivered
+    with an Update, and only in the histories that recorded them before the Update."""
+    assert len(REGROUPED) == 3
     for path in HISTORIES + V1:
-        expected = list(RECORDED_SPLITS) if path == CHAOS else []
-        assert splits_from_history(_history(path)) == expected, path.stem
+        splits = splits_from_history(_history(path))
+        if path == CHAOS:
+            assert splits == list(RECORDED_SPLITS)
+        elif path in REGROUPED:
+            assert len(splits) == 1 and len(splits[0].first) == 1, (path.stem, splits)
+        else:
+            assert splits == [], path.stem
+
+
+@pytest.mark.parametrize("path", REGROUPED, ids=lambda p: p.stem)
+async def test_the_sdk_alone_cannot_replay_an_update_after_a_task_timeout(path: Path):
+    replayer = Replayer(workflows=[AppealWorkflow], data_converter=DATA_CONVERTER)
+    result = await replayer.replay_workflow(_history(path), raise_on_replay_failure=False)
+    assert "Update machine does not handle this event" in str(result.replay_failure), result.replay_failure
+
+
+@pytest.mark.parametrize(
+    ("workflow", "path", "attempts"),
+    [(AppealWorkflow, p, 2) for p in REGROUPED]
+    + [(AppealWorkflowV1, CHAOS, 3)]
+    + [(AppealWorkflow, p, 1) for p in HISTORIES if p not in REGROUPED],
+    ids=lambda v: v.stem if isinstance(v, Path) else str(v) if isinstance(v, int) else "",
+)
+async def test_a_worker_learns_the_recorded_grouping_from_the_failed_attempt(workflow: type, path: Path, attempts: int):
+    """What the worker does with no history at hand: the task fails once per wrong grouping (all
+    results first, then one fewer, ...), then replays; a plain history replays at once."""
+    history = _history(path)
+    replayer = Replayer(
+        workflows=[workflow],
+        data_converter=DATA_CONVERTER,
+        workflow_runner=LearningOrderRunner(SandboxedWorkflowRunner()),
+    )
+    outcomes = []
+    for _ in range(attempts + 1):
+        result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+        outcomes.append(result.replay_failure is None)
+        if result.replay_failure is None:
+            break
+    assert outcomes == [False] * (attempts - 1) + [True]
+
+
+async def test_a_real_nondeterminism_is_not_learned_away():
+    """A change that breaks a history still fails on every attempt with the learning runner."""
+    history = _history(REGROUPED[0])
+    replayer = Replayer(
+        workflows=[AppealWorkflowWithoutRouting],
+        data_converter=DATA_CONVERTER,
+        workflow_runner=LearningOrderRunner(SandboxedWorkflowRunner()),
+    )
+    outcomes = [
+        (await replayer.replay_workflow(history, raise_on_replay_failure=False)).replay_failure for _ in range(4)
+    ]
+    assert all(failure is not None for failure in outcomes)
 
 
 async def test_the_sdk_alone_cannot_replay_the_chaos_history():
