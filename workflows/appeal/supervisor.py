@@ -7,7 +7,7 @@ breach is its rule (`ClockRule`): escalate up the ladder, or hand the breach to 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 
@@ -22,16 +22,35 @@ with workflow.unsafe.imports_passed_through():
 BACK_OFF_CAP = 4  # past the top rung, reminders back off x2 each, up to x16
 
 
+# Since this patch the supervisor decides by the clocks' state alone whether to start a timer:
+# it never compares an alarm with workflow.now(). A worker rebuilding a run after a kill was seen
+# handing the workflow the time of the task before (a timer armed again for its full duration at
+# the moment it fired), while the replay fired it: "[TMPRL1100] Activity machine does not handle
+# this event: TimerStarted". Now every alarm gets its timer (at least a millisecond when it is
+# already due), and the alarm fires when its timer does; alarms due at the same instant as the one
+# just fired (a breach and its first escalation) fire together, without a timer.
+TIMER_ALWAYS = "supervisor-timer-always"
+SOONEST = timedelta(milliseconds=1)
+
+
 class Supervisor(AppealCore):
+    _fired_up_to: datetime | None = None
+
     async def supervise(self) -> None:
         """Fire each clock's warnings, breach and escalations on time, one timer at a time."""
         while self.s.closed_at is None:
             alarm = self.next_alarm()
-            wait = None if alarm is None else alarm.at - workflow.now()
-            if wait is not None and wait <= timedelta(0):
-                assert alarm is not None
-                await self.fire(alarm)
+            if alarm is not None and self._fired_up_to is not None and alarm.at <= self._fired_up_to:
+                await self._fire(alarm)  # due with the alarm just fired: no timer, whatever the time
                 continue
+            wait = None if alarm is None else alarm.at - workflow.now()
+            timer_always = workflow.patched(TIMER_ALWAYS)
+            if wait is not None and wait <= timedelta(0):
+                if not timer_always:
+                    assert alarm is not None
+                    await self._fire(alarm)
+                    continue
+                wait = SOONEST
             try:
                 await workflow.wait_condition(
                     lambda alarm=alarm: self.s.closed_at is not None or self.next_alarm() != alarm,  # type: ignore[misc]
@@ -39,7 +58,12 @@ class Supervisor(AppealCore):
                     timeout_summary=None if alarm is None else self.describe(alarm),
                 )
             except TimeoutError:
-                pass
+                if timer_always and alarm is not None and self.s.closed_at is None and self.next_alarm() == alarm:
+                    await self._fire(alarm)
+
+    async def _fire(self, alarm: Alarm) -> None:
+        self._fired_up_to = alarm.at if self._fired_up_to is None else max(self._fired_up_to, alarm.at)
+        await self.fire(alarm)
 
     def next_alarm(self) -> Alarm | None:
         alarms = [a for c in self.s.view.clocks if (a := clocks.next_alarm(c)) is not None]
