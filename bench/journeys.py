@@ -20,7 +20,7 @@ from typing import Any
 import asyncpg
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
+from temporalio.worker import Worker, WorkflowRunner
 
 from appeals.models import (
     Acknowledge,
@@ -48,10 +48,14 @@ from workflows.appeal.steps.confirm_address import ConfirmAddress
 
 @asynccontextmanager
 async def running_worker(
-    client: Client, pool: asyncpg.Pool, task_queue: str, settings: Settings | None = None
+    client: Client,
+    pool: asyncpg.Pool,
+    task_queue: str,
+    settings: Settings | None = None,
+    runner: WorkflowRunner | None = None,
 ) -> AsyncIterator[Worker]:
     settings = settings or Settings()
-    worker = build_worker(client, pool, settings, task_queue=task_queue)
+    worker = build_worker(client, pool, settings, task_queue=task_queue, runner=runner)
     sender = outbox(pool, settings)
     delivery = asyncio.create_task(deliver_forever(sender, idle=0.1))
     try:
@@ -78,7 +82,6 @@ def make_appeal(received_at: datetime, **overrides: Any) -> AppealInput:
     }
     fields.update(overrides)
     return AppealInput.model_validate(fields)
-
 
 
 ANSWER_TEXT = (

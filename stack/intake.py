@@ -250,5 +250,3 @@ def parse_batch(lines: Iterable[str], *, now: datetime | None = None) -> list[Ap
     if problems:
         raise InvalidAppeal(problems, "batch")
     return [appeal for _, appeal in distinct(appeals)]
-
-

@@ -12,7 +12,7 @@ from datetime import timedelta
 import asyncpg
 from temporalio.client import Client
 from temporalio.runtime import Runtime
-from temporalio.worker import Worker
+from temporalio.worker import Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities import db
@@ -37,7 +37,14 @@ from workflows.unknown import UnknownWorkflow
 log = logs.get(__name__)
 
 
-def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings, *, task_queue: str | None = None) -> Worker:
+def build_worker(
+    client: Client,
+    pool: asyncpg.Pool,
+    settings: Settings,
+    *,
+    task_queue: str | None = None,
+    runner: WorkflowRunner | None = None,
+) -> Worker:
     planning = PlanningActivities(settings.config_dir)
     planning.check()
     checking = CheckingActivities(settings.config_dir)
@@ -70,7 +77,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings, *, task
         ],
         # Replays the SDK would group differently from the recording worker are retried in the
         # recorded grouping (stack/activation_learning.py); every other run is left as it is.
-        workflow_runner=LearningOrderRunner(SandboxedWorkflowRunner()),
+        workflow_runner=LearningOrderRunner(runner or SandboxedWorkflowRunner()),
         activity_executor=ThreadPoolExecutor(max_workers=4, thread_name_prefix="activities"),  # sync checking
         graceful_shutdown_timeout=timedelta(seconds=10),
     )

@@ -7,7 +7,7 @@ breach is its rule (`ClockRule`): escalate up the ladder, or hand the breach to 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from temporalio import workflow
 
@@ -22,33 +22,28 @@ with workflow.unsafe.imports_passed_through():
 BACK_OFF_CAP = 4  # past the top rung, reminders back off x2 each, up to x16
 
 
-# Since this patch the supervisor decides by the clocks' state alone whether to start a timer:
-# it never compares an alarm with workflow.now(). A worker rebuilding a run after a kill was seen
-# handing the workflow the time of the task before (a timer armed again for its full duration at
-# the moment it fired), while the replay fired it: "[TMPRL1100] Activity machine does not handle
-# this event: TimerStarted". Now every alarm gets its timer (at least a millisecond when it is
-# already due), and the alarm fires when its timer does; alarms due at the same instant as the one
-# just fired (a breach and its first escalation) fire together, without a timer.
+# Since this patch the supervisor's commands never depend on the time: every alarm gets its timer
+# (1 ms when it is already due) and fires when its timer does; no alarm fires without one. A worker
+# rebuilding a run after a kill was seen handing its first task the time of the task before; any
+# decision taken on that time (fire now or start a timer) then differed on replay: "[TMPRL1100] ...
+# does not handle this event".
 TIMER_ALWAYS = "supervisor-timer-always"
 SOONEST = timedelta(milliseconds=1)
 
 
 class Supervisor(AppealCore):
-    _fired_up_to: datetime | None = None
+    _timer_always: bool = False
 
     async def supervise(self) -> None:
         """Fire each clock's warnings, breach and escalations on time, one timer at a time."""
         while self.s.closed_at is None:
             alarm = self.next_alarm()
-            if alarm is not None and self._fired_up_to is not None and alarm.at <= self._fired_up_to:
-                await self._fire(alarm)  # due with the alarm just fired: no timer, whatever the time
-                continue
             wait = None if alarm is None else alarm.at - workflow.now()
-            timer_always = workflow.patched(TIMER_ALWAYS)
+            self._timer_always = workflow.patched(TIMER_ALWAYS)
             if wait is not None and wait <= timedelta(0):
-                if not timer_always:
+                if not self._timer_always:  # appeals started before the patch
                     assert alarm is not None
-                    await self._fire(alarm)
+                    await self.fire(alarm)
                     continue
                 wait = SOONEST
             try:
@@ -58,12 +53,8 @@ class Supervisor(AppealCore):
                     timeout_summary=None if alarm is None else self.describe(alarm),
                 )
             except TimeoutError:
-                if timer_always and alarm is not None and self.s.closed_at is None and self.next_alarm() == alarm:
-                    await self._fire(alarm)
-
-    async def _fire(self, alarm: Alarm) -> None:
-        self._fired_up_to = alarm.at if self._fired_up_to is None else max(self._fired_up_to, alarm.at)
-        await self.fire(alarm)
+                if self._timer_always and alarm is not None and self.s.closed_at is None and self.next_alarm() == alarm:
+                    await self.fire(alarm)
 
     def next_alarm(self) -> Alarm | None:
         alarms = [a for c in self.s.view.clocks if (a := clocks.next_alarm(c)) is not None]
@@ -161,4 +152,7 @@ class Supervisor(AppealCore):
         # without flooding the ladder or the history.
         interval = policy.escalation_interval
         interval = interval.model_copy(update={"amount": interval.amount * 2 ** min(self.s.reminders, BACK_OFF_CAP)})
+        # Counted from now, not from the alarm: an appeal overdue for months climbs once, then waits
+        # an interval, instead of firing every reminder it missed. Only the timers' lengths follow
+        # from the time; which commands the supervisor gives does not.
         self.s.escalation_due = self.cal().next_working_moment(clocks.after(self.cal(), self.now(), interval))
