@@ -24,7 +24,8 @@ encryption on) and is driven through its intake (starter.submit) and its Updates
 
 The CPU figures depend on whether .pyc files exist: the sandbox re-executes the workflow module
 for every new run, and with PYTHONDONTWRITEBYTECODE=1 (set here and in the Dockerfile) it compiles
-it from source each time; --bytecode measures with a .pyc cache (under $TMPDIR).
+it from source each time. Both sides use a .pyc cache (under $TMPDIR), as a deployed worker does
+(stack.workers.cache_bytecode); --no-bytecode measures without one on both sides.
 
 Prints the table with issue 9's targets beside the figures. The machine is shared, and every
 figure moves with its load: compare the sides of one run, not runs on different days.
@@ -77,7 +78,9 @@ class Options:
     burst_concurrency: int = 100
     burst_wait: float = 900.0  # the most to wait past the deadline for every breach to arrive
     burst_together: bool = False  # raw timers and appeals at the same instant instead of one after the other
-    bytecode: bool = False  # write and use .pyc files even if PYTHONDONTWRITEBYTECODE is set
+    # Both sides write and use .pyc files, as a deployed worker does (stack.workers.cache_bytecode),
+    # even where PYTHONDONTWRITEBYTECODE is set; --no-bytecode compiles from source on both sides.
+    bytecode: bool = True
     replays: int = 50
     raw_encrypted: bool = False
     worker_log_level: str = "INFO"
@@ -325,7 +328,11 @@ def parse(argv: list[str] | None = None) -> tuple[Options, Path | None]:
         "--burst-together", action="store_true", help="raw timers and appeals at one instant, not one after the other"
     )
     parser.add_argument(
-        "--bytecode", action="store_true", help="use .pyc files (under $TMPDIR) despite PYTHONDONTWRITEBYTECODE"
+        "--no-bytecode",
+        dest="bytecode",
+        action="store_false",
+        default=None,
+        help="no .pyc files on either side: the sandboxes compile the workflow modules for every run",
     )
     parser.add_argument("--replays", type=int, help="histories to replay on each side (50)")
     parser.add_argument("--raw-encrypted", action="store_true", help="the raw floor encrypts its payloads too")
@@ -346,7 +353,7 @@ def parse(argv: list[str] | None = None) -> tuple[Options, Path | None]:
         **chosen,
         raw_encrypted=args.raw_encrypted,
         burst_together=args.burst_together,
-        bytecode=args.bytecode,
+        bytecode=args.bytecode is not False,
         thirty_day=not args.no_thirty_day,
         burst_phase=not args.no_burst,
         workdir=args.workdir,
@@ -363,6 +370,7 @@ def use_bytecode(cache: Path) -> None:
     workflow modules from source for every new run it creates."""
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     os.environ["PYTHONPYCACHEPREFIX"] = str(cache)
+    os.environ["APPEALS_PYCACHE_DIR"] = str(cache)  # the project's worker: the same cache
     sys.dont_write_bytecode = False
     sys.pycache_prefix = str(cache)
 
@@ -372,6 +380,8 @@ def main(argv: list[str] | None = None) -> int:
     configure("WARNING")
     if opts.bytecode:
         use_bytecode(Path(tempfile.gettempdir()) / "cost-bench-pycache")
+    else:
+        os.environ["APPEALS_PYCACHE_DIR"] = "off"  # the project's worker caches bytecode by default
     began = time.monotonic()
     figures = asyncio.run(run(opts))
     figures.machine["wall_seconds"] = round(time.monotonic() - began, 1)

@@ -73,6 +73,9 @@ class Settings:
     data_dir: Path = field(
         default_factory=lambda: Path(_env("APPEALS_DATA_DIR", str(REPO_ROOT / ".appeals-data")) or "")
     )
+    # Where a worker keeps the bytecode of the modules its workflow sandbox imports for every run
+    # ("off": none, as with PYTHONDONTWRITEBYTECODE). Unset: `<data_dir>/pycache`.
+    pycache_dir: str | None = field(default_factory=lambda: _env("APPEALS_PYCACHE_DIR"))
     dev_server_port: int = field(default_factory=lambda: _int("APPEALS_DEV_SERVER_PORT", 7233))
     ui_port: int = field(default_factory=lambda: _int("APPEALS_UI_PORT", 8233))
     log_level: str = field(default_factory=lambda: _env("APPEALS_LOG_LEVEL", "INFO") or "INFO")
