@@ -62,6 +62,7 @@ from bench.cost_thirty import thirty_day_history
 from bench.cost_worker import InMemoryDevServer, WorkerProcess
 from devstack.embedded import EmbeddedPostgres
 from stack.client import DATA_CONVERTER
+from stack.codec import new_key_line
 from stack.logs import configure
 from stack.settings import REPO_ROOT, Settings
 from stack.workers import build_worker
@@ -378,6 +379,10 @@ def use_bytecode(cache: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     opts, json_path = parse(argv)
     configure("WARNING")
+    if not os.environ.get("APPEALS_CODEC_KEYS") and not os.environ.get("APPEALS_CODEC_KEYS_FILE"):
+        # The bench's data is synthetic and lives as long as the run: a key of its own, in the
+        # environment its workers inherit, so it runs on a fresh clone without `dev.py up`.
+        os.environ["APPEALS_CODEC_KEYS"] = new_key_line("bench")
     if opts.bytecode:
         use_bytecode(Path(tempfile.gettempdir()) / "cost-bench-pycache")
     else:

@@ -76,6 +76,9 @@ class Settings:
     # Where a worker keeps the bytecode of the modules its workflow sandbox imports for every run
     # ("off": none, as with PYTHONDONTWRITEBYTECODE). Unset: `<data_dir>/pycache`.
     pycache_dir: str | None = field(default_factory=lambda: _env("APPEALS_PYCACHE_DIR"))
+    # Workflow tasks a worker runs at once. They share one Python thread: fewer at a time finish
+    # each sooner (a burst waits in the queue instead of stretching every task toward its timeout).
+    workflow_task_slots: int = field(default_factory=lambda: _int("APPEALS_WORKFLOW_TASK_SLOTS", 16))
     dev_server_port: int = field(default_factory=lambda: _int("APPEALS_DEV_SERVER_PORT", 7233))
     ui_port: int = field(default_factory=lambda: _int("APPEALS_UI_PORT", 8233))
     log_level: str = field(default_factory=lambda: _env("APPEALS_LOG_LEVEL", "INFO") or "INFO")

@@ -99,6 +99,7 @@ def build_worker(
         # Replays the SDK would group differently from the recording worker are retried in the
         # recorded grouping (stack/activation_learning.py); every other run is left as it is.
         workflow_runner=LearningOrderRunner(runner or SandboxedWorkflowRunner()),
+        max_concurrent_workflow_tasks=settings.workflow_task_slots,
         activity_executor=ThreadPoolExecutor(max_workers=4, thread_name_prefix="activities"),  # sync checking
         graceful_shutdown_timeout=timedelta(seconds=10),
     )
