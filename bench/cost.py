@@ -22,10 +22,8 @@ encryption on) and is driven through its intake (starter.submit) and its Updates
    raw timers' fire lag and the lag of each breach reaching PostgreSQL (appeal_events). With
    --burst-together both storms start at the same instant instead.
 
-The CPU figures depend on whether .pyc files exist: the sandbox re-executes the workflow module
-for every new run, and with PYTHONDONTWRITEBYTECODE=1 (set here and in the Dockerfile) it compiles
-it from source each time. Both sides use a .pyc cache (under $TMPDIR), as a deployed worker does
-(stack.workers.cache_bytecode); --no-bytecode measures without one on both sides.
+The sandbox re-executes the workflow modules for every new run: both sides keep .pyc files (under
+$TMPDIR), as a deployed worker does (stack.workers.cache_bytecode); --no-bytecode: neither does.
 
 Prints the table with issue 9's targets beside the figures. The machine is shared, and every
 figure moves with its load: compare the sides of one run, not runs on different days.
@@ -79,9 +77,7 @@ class Options:
     burst_concurrency: int = 100
     burst_wait: float = 900.0  # the most to wait past the deadline for every breach to arrive
     burst_together: bool = False  # raw timers and appeals at the same instant instead of one after the other
-    # Both sides write and use .pyc files, as a deployed worker does (stack.workers.cache_bytecode),
-    # even where PYTHONDONTWRITEBYTECODE is set; --no-bytecode compiles from source on both sides.
-    bytecode: bool = True
+    bytecode: bool = True  # both sides keep .pyc files, even where PYTHONDONTWRITEBYTECODE is set
     replays: int = 50
     raw_encrypted: bool = False
     worker_log_level: str = "INFO"
