@@ -22,18 +22,15 @@ real nondeterminism still fails visibly.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-import temporalio.workflow
 from temporalio.bridge.proto.workflow_activation import RemoveFromCache, WorkflowActivation, WorkflowActivationJob
 from temporalio.bridge.proto.workflow_completion import WorkflowActivationCompletion
-from temporalio.converter import SerializationContext
 from temporalio.worker import WorkflowInstance, WorkflowInstanceDetails, WorkflowRunner
 
 from stack import logs
 from stack.activation_order import activate_in_two, job_key
+from stack.runner_wrapping import WrappingInstance, WrappingRunner
 
 log = logs.get(__name__)
 
@@ -61,18 +58,12 @@ def _results(act: WorkflowActivation) -> list[WorkflowActivationJob] | None:
     return results
 
 
-class LearningOrderRunner(WorkflowRunner):
+class LearningOrderRunner(WrappingRunner):
     """Wraps a workflow runner; see the module doc. One per worker, shared by its instances."""
 
     def __init__(self, inner: WorkflowRunner) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.runs: dict[str, _Run] = {}
-
-    def prepare_workflow(self, defn: temporalio.workflow._Definition) -> None:
-        self.inner.prepare_workflow(defn)
-
-    def set_worker_level_failure_exception_types(self, types: Sequence[type[BaseException]]) -> None:
-        self.inner.set_worker_level_failure_exception_types(types)
 
     def create_instance(self, det: WorkflowInstanceDetails) -> WorkflowInstance:
         run = self.runs.setdefault(det.info.run_id, _Run())
@@ -83,9 +74,9 @@ class LearningOrderRunner(WorkflowRunner):
         self.runs.pop(run_id, None)
 
 
-class _LearningInstance(WorkflowInstance):
+class _LearningInstance(WrappingInstance):
     def __init__(self, inner: WorkflowInstance, run: _Run, owner: LearningOrderRunner, run_id: str) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.run = run
         self.owner = owner
         self.run_id = run_id
@@ -128,15 +119,3 @@ class _LearningInstance(WorkflowInstance):
             history_length=length,
             results_first=following,
         )
-
-    def get_serialization_context(self, command_info: Any) -> SerializationContext | None:
-        return self.inner.get_serialization_context(command_info)
-
-    def get_external_store_context(self, command_info: Any) -> Any:
-        return self.inner.get_external_store_context(command_info)
-
-    def get_info(self) -> temporalio.workflow.Info:
-        return self.inner.get_info()
-
-    def get_thread_id(self) -> int | None:
-        return self.inner.get_thread_id()

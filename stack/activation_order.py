@@ -31,16 +31,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-import temporalio.workflow
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.bridge.proto.workflow_activation import WorkflowActivation, WorkflowActivationJob
 from temporalio.bridge.proto.workflow_completion import WorkflowActivationCompletion
 from temporalio.client import WorkflowHistory
-from temporalio.converter import SerializationContext
 from temporalio.worker import WorkflowInstance, WorkflowInstanceDetails, WorkflowRunner
+
+from stack.runner_wrapping import WrappingInstance, WrappingRunner
 
 # A job that an event produces, as Core hands it over: its kind and its sequence number.
 JobKey = tuple[str, int]
@@ -194,20 +193,14 @@ def _job_of(event: HistoryEvent, events: Sequence[HistoryEvent]) -> JobKey | Non
     return None
 
 
-class ActivationOrderRunner(WorkflowRunner):
+class ActivationOrderRunner(WrappingRunner):
     """A workflow runner that applies `splits` to the runs they name; otherwise `inner` as is."""
 
     def __init__(self, inner: WorkflowRunner, splits: Iterable[Split]) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.splits: dict[str, dict[int, Split]] = {}
         for split in splits:
             self.splits.setdefault(split.run_id, {})[split.wft_started] = split
-
-    def prepare_workflow(self, defn: temporalio.workflow._Definition) -> None:
-        self.inner.prepare_workflow(defn)
-
-    def set_worker_level_failure_exception_types(self, types: Sequence[type[BaseException]]) -> None:
-        self.inner.set_worker_level_failure_exception_types(types)
 
     def create_instance(self, det: WorkflowInstanceDetails) -> WorkflowInstance:
         instance = self.inner.create_instance(det)
@@ -215,9 +208,9 @@ class ActivationOrderRunner(WorkflowRunner):
         return _SplitInstance(instance, splits) if splits else instance
 
 
-class _SplitInstance(WorkflowInstance):
+class _SplitInstance(WrappingInstance):
     def __init__(self, inner: WorkflowInstance, splits: Mapping[int, Split]) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.splits = splits
 
     def activate(self, act: WorkflowActivation) -> WorkflowActivationCompletion:
@@ -227,18 +220,6 @@ class _SplitInstance(WorkflowInstance):
         if split is None or not has_update or not split.first <= present:
             return self.inner.activate(act)
         return activate_in_two(self.inner, act, lambda job: job_key(job) in split.first)
-
-    def get_serialization_context(self, command_info: Any) -> SerializationContext | None:
-        return self.inner.get_serialization_context(command_info)
-
-    def get_external_store_context(self, command_info: Any) -> Any:
-        return self.inner.get_external_store_context(command_info)
-
-    def get_info(self) -> temporalio.workflow.Info:
-        return self.inner.get_info()
-
-    def get_thread_id(self) -> int | None:
-        return self.inner.get_thread_id()
 
 
 def activate_in_two(

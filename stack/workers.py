@@ -44,9 +44,9 @@ def cache_bytecode(settings: Settings) -> Path | None:
     `settings.pycache_dir` (not beside the sources), even where PYTHONDONTWRITEBYTECODE is set:
     without them each run compiles the workflow modules from source again (about a third of the
     replay CPU in bench/cost.py). Returns the directory, or None when switched off or unwritable."""
-    where = Path(settings.pycache_dir) if settings.pycache_dir else settings.data_dir / "pycache"
     if settings.pycache_dir == "off":
         return None
+    where = Path(settings.pycache_dir) if settings.pycache_dir else settings.data_dir / "pycache"
     try:
         where.mkdir(parents=True, exist_ok=True)
     except OSError as err:

@@ -11,18 +11,15 @@ escalations, and replays the history with the right times.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
 
-import temporalio.workflow
 from temporalio.bridge.proto.workflow_activation import WorkflowActivation
 from temporalio.bridge.proto.workflow_completion import WorkflowActivationCompletion
-from temporalio.converter import SerializationContext
-from temporalio.worker import Replayer, WorkflowInstance, WorkflowInstanceDetails, WorkflowRunner
+from temporalio.worker import Replayer, WorkflowInstance, WorkflowInstanceDetails
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from stack.client import DATA_CONVERTER
+from stack.runner_wrapping import WrappingInstance, WrappingRunner
 from tests.conftest import make_appeal, running_worker
 from tests.scenarios import advance_to, start, to_monday_morning, wait_for
 from workflows.appeal import AppealWorkflow
@@ -30,26 +27,20 @@ from workflows.appeal import AppealWorkflow
 LAG = timedelta(minutes=2)
 
 
-class StaleClockRunner(WorkflowRunner):
+class StaleClockRunner(WrappingRunner):
     """Live activations that fire a timer carry a time `LAG` too early; replays are left alone."""
 
     def __init__(self) -> None:
-        self.inner = SandboxedWorkflowRunner()
+        super().__init__(SandboxedWorkflowRunner())
         self.stale = 0
-
-    def prepare_workflow(self, defn: temporalio.workflow._Definition) -> None:
-        self.inner.prepare_workflow(defn)
-
-    def set_worker_level_failure_exception_types(self, types: Sequence[type[BaseException]]) -> None:
-        self.inner.set_worker_level_failure_exception_types(types)
 
     def create_instance(self, det: WorkflowInstanceDetails) -> WorkflowInstance:
         return _Stale(self.inner.create_instance(det), self)
 
 
-class _Stale(WorkflowInstance):
+class _Stale(WrappingInstance):
     def __init__(self, inner: WorkflowInstance, owner: StaleClockRunner) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.owner = owner
 
     def activate(self, act: WorkflowActivation) -> WorkflowActivationCompletion:
@@ -60,18 +51,6 @@ class _Stale(WorkflowInstance):
             self.owner.stale += 1
             return self.inner.activate(stale)
         return self.inner.activate(act)
-
-    def get_serialization_context(self, command_info: Any) -> SerializationContext | None:
-        return self.inner.get_serialization_context(command_info)
-
-    def get_external_store_context(self, command_info: Any) -> Any:
-        return self.inner.get_external_store_context(command_info)
-
-    def get_info(self) -> temporalio.workflow.Info:
-        return self.inner.get_info()
-
-    def get_thread_id(self) -> int | None:
-        return self.inner.get_thread_id()
 
 
 async def test_a_history_recorded_with_a_stale_time_replays(ts_env, pool, task_queue):

@@ -32,16 +32,14 @@ SOONEST = timedelta(milliseconds=1)
 
 
 class Supervisor(AppealCore):
-    _timer_always: bool = False
-
     async def supervise(self) -> None:
         """Fire each clock's warnings, breach and escalations on time, one timer at a time."""
         while self.s.closed_at is None:
             alarm = self.next_alarm()
             wait = None if alarm is None else alarm.at - workflow.now()
-            self._timer_always = workflow.patched(TIMER_ALWAYS)
+            timer_always = workflow.patched(TIMER_ALWAYS)
             if wait is not None and wait <= timedelta(0):
-                if not self._timer_always:  # appeals started before the patch
+                if not timer_always:  # appeals started before the patch
                     assert alarm is not None
                     await self.fire(alarm)
                     continue
@@ -53,7 +51,7 @@ class Supervisor(AppealCore):
                     timeout_summary=None if alarm is None else self.describe(alarm),
                 )
             except TimeoutError:
-                if self._timer_always and alarm is not None and self.s.closed_at is None and self.next_alarm() == alarm:
+                if timer_always and alarm is not None and self.s.closed_at is None and self.next_alarm() == alarm:
                     await self.fire(alarm)
 
     def next_alarm(self) -> Alarm | None:
